@@ -1,0 +1,52 @@
+// Command zkit is a ZooKeeper-compatible coordination server.
+//
+//	zkit serve zoo.cfg        run a server from an Apache ZooKeeper config
+//	zkit version              print the version
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+type command struct {
+	name, summary string
+	run           func(args []string) int
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"serve", "run a server from a zoo.cfg", runServe},
+		{"version", "print the version", runVersion},
+	}
+}
+
+func usage() {
+	fmt.Fprintf(os.Stderr, "usage: zkit <command> [arguments]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(os.Stderr, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(os.Stderr, "\nRun 'zkit <command> --help' for a command's flags.\n")
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	name := os.Args[1]
+	if name == "-h" || name == "--help" || name == "help" {
+		usage()
+		return
+	}
+	for _, c := range commands {
+		if c.name == name {
+			os.Exit(c.run(os.Args[2:]))
+		}
+	}
+	fmt.Fprintf(os.Stderr, "zkit: unknown command %q\n\n", name)
+	usage()
+	os.Exit(2)
+}

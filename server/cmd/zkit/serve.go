@@ -1,0 +1,114 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	flag "github.com/spf13/pflag"
+
+	"zkit/server/config"
+	"zkit/server/member"
+)
+
+func runServe(args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var cfgPath string
+	var lf logFlags
+	fs.StringVar(&cfgPath, "config", "", "path to zoo.cfg (may also be given as the argument)")
+	lf.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "usage: zkit serve [flags] zoo.cfg\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if cfgPath == "" && fs.NArg() == 1 {
+		cfgPath = fs.Arg(0)
+	}
+	if cfgPath == "" || fs.NArg() > 1 {
+		fs.Usage()
+		return 2
+	}
+	log, err := lf.logger(os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "zkit:", err)
+		return 2
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "zkit:", err)
+		return 1
+	}
+	cfg.LogWarnings(log)
+	srv, err := buildServer(cfg, log)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "zkit:", err)
+		return 1
+	}
+	if err := srv.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "zkit:", err)
+		return 1
+	}
+	waitForSignal(log)
+	done := make(chan struct{})
+	go func() { srv.Stop(); close(done) }()
+	select {
+	case <-done:
+		log.Info("stopped")
+	case <-time.After(5 * time.Second):
+		log.Error("stop timed out")
+		return 1
+	}
+	return 0
+}
+
+func waitForSignal(log *slog.Logger) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	s := <-sig
+	log.Info("shutting down", "signal", s.String())
+}
+
+// buildServer maps a zoo.cfg onto a standalone server.
+func buildServer(cfg *config.Config, log *slog.Logger) (*member.Server, error) {
+	if !cfg.Standalone() {
+		return nil, fmt.Errorf("%s: describes an ensemble of %d servers; this zkit build runs standalone servers only", cfg.File, len(cfg.Quorum.Servers))
+	}
+	addr := cfg.ClientAddr()
+	if addr == "" {
+		return nil, fmt.Errorf("%s: no clientPort: set clientPort (TLS-only servers are not supported yet)", cfg.File)
+	}
+	tick := time.Duration(cfg.TickTimeMs) * time.Millisecond
+	opts := member.Options{
+		ClientAddr:             addr,
+		TickTime:               tick,
+		MinSessionTimeout:      time.Duration(cfg.MinSessionTimeoutMs) * time.Millisecond,
+		MaxSessionTimeout:      time.Duration(cfg.MaxSessionTimeoutMs) * time.Millisecond,
+		MaxClientCnxns:         cfg.MaxClientCnxns,
+		MaxBuffer:              cfg.JuteMaxBuffer,
+		ExtendedTypes:          cfg.ExtendedTypesEnabled,
+		SuperDigest:            cfg.SuperDigest,
+		ContainerCheckInterval: containerInterval(cfg),
+		Logger:                 log,
+	}
+	return member.New(opts), nil
+}
+
+func containerInterval(cfg *config.Config) time.Duration {
+	if v, ok := cfg.Raw["znode.container.checkIntervalMs"]; ok {
+		var ms int
+		if _, err := fmt.Sscan(v, &ms); err == nil && ms > 0 {
+			return time.Duration(ms) * time.Millisecond
+		}
+	}
+	return time.Minute
+}

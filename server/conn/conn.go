@@ -1,0 +1,382 @@
+package conn
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"zkit/server/jute"
+	"zkit/server/pipeline"
+	"zkit/server/proto"
+	"zkit/server/session"
+)
+
+// Conn is one client connection. A reader goroutine decodes requests and
+// hands them to the pipeline; a writer goroutine sends what the outbox
+// collects.
+type Conn struct {
+	srv      *Server
+	nc       net.Conn
+	out      *outbox
+	fifo     pipeline.FIFO
+	remoteIP string
+
+	session     atomic.Int64
+	timeout     atomic.Int32
+	ready       chan struct{} // closed when the session is established
+	readyOnce   sync.Once
+	readOnlyReq bool // the client sent the readOnly flag (a 3.x client)
+
+	authMu sync.Mutex
+	ids    []proto.Id
+
+	closeOnce sync.Once
+	closed    chan struct{}
+
+	stats connStats
+}
+
+var _ pipeline.Client = (*Conn)(nil)
+
+func newConn(s *Server, nc net.Conn) *Conn {
+	c := &Conn{srv: s, nc: nc, out: newOutbox(), ready: make(chan struct{}), closed: make(chan struct{})}
+	c.remoteIP = remoteIP(nc.RemoteAddr())
+	// Every connection carries its address as an "ip" identity
+	// (ServerCnxn adds it when the connection is made).
+	c.ids = []proto.Id{{Scheme: "ip", ID: c.remoteIP}}
+	c.stats.established = time.Now()
+	return c
+}
+
+func remoteIP(a net.Addr) string {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.IP.String()
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
+}
+
+// SessionID implements watch.Watcher.
+func (c *Conn) SessionID() int64 { return c.session.Load() }
+
+// AuthIDs implements pipeline.Client.
+func (c *Conn) AuthIDs() []proto.Id {
+	c.authMu.Lock()
+	defer c.authMu.Unlock()
+	return append([]proto.Id(nil), c.ids...)
+}
+
+// FIFO implements pipeline.Client.
+func (c *Conn) FIFO() *pipeline.FIFO { return &c.fifo }
+
+// Reply implements pipeline.Client.
+func (c *Conn) Reply(xid int32, zxid int64, err proto.Err, body proto.Record) {
+	h := proto.ReplyHeader{Xid: xid, Zxid: zxid, Err: err}
+	if c.out.reply(&h, body) {
+		c.stats.replied(xid, zxid, c.srv)
+	}
+}
+
+// Notify implements watch.Watcher: the event is delivered only if the
+// client may read the znode (ZooKeeper 3.9 / 3.8.4 filter by READ ACL).
+func (c *Conn) Notify(ev proto.WatcherEvent, zxid int64, acl []proto.ACL) {
+	if acl != nil && c.srv.auth.Check(acl, proto.PermRead, c.AuthIDs()) != nil {
+		return
+	}
+	h := proto.ReplyHeader{Xid: proto.XidNotification, Zxid: zxid, Err: proto.ErrOK}
+	if c.out.reply(&h, &ev) {
+		c.srv.Stats.PacketsSent.Add(1)
+	}
+}
+
+// SessionCreated implements pipeline.Client: the handshake completes.
+func (c *Conn) SessionCreated(id int64, timeout int32) {
+	c.sendConnectResponse(id, timeout, session.Password(id))
+	c.markReady()
+}
+
+func (c *Conn) markReady() { c.readyOnce.Do(func() { close(c.ready) }) }
+
+// Close implements pipeline.Client: the connection closes once its queued
+// replies are written.
+func (c *Conn) Close() { c.out.closeAfterFlush() }
+
+func (c *Conn) sendConnectResponse(id int64, timeout int32, passwd []byte) {
+	resp := proto.ConnectResponse{TimeOut: timeout, SessionID: id, Passwd: passwd}
+	c.out.frame(func(e *jute.Encoder) {
+		e.Int(resp.ProtocolVersion)
+		e.Int(resp.TimeOut)
+		e.Long(resp.SessionID)
+		e.Buffer(resp.Passwd)
+		// Old clients that sent no readOnly flag get none back.
+		if c.readOnlyReq {
+			e.Bool(c.srv.cfg.ReadOnly)
+		}
+	})
+	c.srv.Stats.PacketsSent.Add(1)
+}
+
+// errClose ends a connection without a logged error.
+var errClose = errors.New("connection closed")
+
+func (c *Conn) serve() {
+	defer c.shutdown()
+	go c.writeLoop()
+	r := bufio.NewReaderSize(c.nc, 64<<10)
+	if err := c.handshake(r); err != nil {
+		c.srv.logConnErr(c, err)
+		return
+	}
+	for {
+		frame, err := c.readFrame(r)
+		if err != nil {
+			c.srv.logConnErr(c, err)
+			return
+		}
+		if err := c.handle(frame); err != nil {
+			c.srv.logConnErr(c, err)
+			return
+		}
+	}
+}
+
+// readFrame reads one length-prefixed frame, refusing lengths over
+// jute.maxbuffer as ZooKeeper does ("Len error").
+func (c *Conn) readFrame(r *bufio.Reader) ([]byte, error) {
+	var lenBuf [4]byte
+	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
+		return nil, err
+	}
+	n := int32(binary.BigEndian.Uint32(lenBuf[:]))
+	return c.readBody(r, n)
+}
+
+func (c *Conn) readBody(r *bufio.Reader, n int32) ([]byte, error) {
+	if n < 0 || int(n) > c.srv.cfg.MaxBuffer {
+		return nil, fmt.Errorf("len error: a message with advertised length %d is malformed or larger than jute.maxbuffer=%d", n, c.srv.cfg.MaxBuffer)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, err
+	}
+	c.srv.Stats.PacketsReceived.Add(1)
+	return buf, nil
+}
+
+// handshake reads the first frame: a four-letter word, or a ConnectRequest.
+func (c *Conn) handshake(r *bufio.Reader) error {
+	var lenBuf [4]byte
+	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
+		return err
+	}
+	if cmd := string(lenBuf[:]); c.srv.cfg.FourLetter != nil && isFourLetter(cmd) {
+		out := c.srv.cfg.FourLetter(cmd)
+		c.out.raw(out)
+		c.out.closeAfterFlush()
+		<-c.closed
+		return errClose
+	}
+	body, err := c.readBody(r, int32(binary.BigEndian.Uint32(lenBuf[:])))
+	if err != nil {
+		return err
+	}
+	var req proto.ConnectRequest
+	d := jute.NewDecoder(body)
+	req.Decode(d)
+	if d.Err() != nil {
+		return fmt.Errorf("malformed connect request: %w", d.Err())
+	}
+	c.readOnlyReq = req.HasReadOnly
+	return c.connect(&req)
+}
+
+// connect establishes or resumes the session (processConnectRequest).
+func (c *Conn) connect(req *proto.ConnectRequest) error {
+	if last := c.srv.db.LastZxid(); req.LastZxidSeen > last {
+		return fmt.Errorf("refusing session request: client has seen zxid 0x%x, our last zxid is 0x%x; client must try another server", req.LastZxidSeen, last)
+	}
+	timeout := c.srv.negotiate(req.TimeOut)
+	c.timeout.Store(timeout)
+	if req.SessionID == 0 {
+		id := c.srv.sessions.NextID()
+		c.session.Store(id)
+		c.srv.proc.Register(id, c)
+		c.srv.proc.Submit(&pipeline.Request{
+			Client: c, Session: id, Op: proto.OpCreateSession, Timeout: timeout,
+		})
+	} else {
+		c.resume(req.SessionID, req.Passwd, timeout)
+	}
+	select {
+	case <-c.ready:
+	case <-c.closed:
+		return errClose
+	}
+	return nil
+}
+
+// resume revalidates a session a client brings back; a wrong password or a
+// session gone gets a zero timeout, which clients read as expired.
+func (c *Conn) resume(id int64, passwd []byte, timeout int32) {
+	valid := id != 0 && bytes.Equal(passwd, session.Password(id)) && c.srv.sessions.TouchWith(id, timeout)
+	if !valid {
+		c.sendConnectResponse(0, 0, make([]byte, 16))
+		c.Close()
+		c.markReady()
+		return
+	}
+	if old := c.srv.proc.ClientOf(id); old != nil && old != pipeline.Client(c) {
+		old.Close()
+	}
+	c.session.Store(id)
+	c.srv.proc.Register(id, c)
+	c.sendConnectResponse(id, timeout, session.Password(id))
+	c.markReady()
+}
+
+// handle dispatches one request frame.
+func (c *Conn) handle(frame []byte) error {
+	d := jute.NewDecoder(frame)
+	var h proto.RequestHeader
+	h.Decode(d)
+	if d.Err() != nil {
+		return fmt.Errorf("malformed request header: %w", d.Err())
+	}
+	body := d.Rest()
+	c.stats.received(h.Xid, h.Type)
+	switch h.Type {
+	case proto.OpAuth:
+		return c.addAuth(h.Xid, body)
+	case proto.OpSASL:
+		// SASL needs a configured JAAS login; without it the server
+		// answers as ZooKeeper does when SASL is not available.
+		c.Reply(h.Xid, 0, proto.ErrAuthFailed, nil)
+		c.Close()
+		return nil
+	}
+	id := c.session.Load()
+	if !c.srv.sessions.TouchWith(id, c.timeout.Load()) {
+		// The session expired or closed: drop the request
+		// (MissingSessionException); the close of the session ends us.
+		return nil
+	}
+	if !validOp(h.Type) {
+		c.Reply(h.Xid, 0, proto.ErrUnimplemented, nil)
+		c.Close()
+		return nil
+	}
+	c.srv.proc.Submit(&pipeline.Request{
+		Client: c, Session: id, Xid: h.Xid, Op: h.Type, Body: body, IDs: c.AuthIDs(),
+	})
+	return nil
+}
+
+// validOp lists the opcodes a server accepts from a client
+// (Request.isValid); others get UNIMPLEMENTED and the connection closes.
+func validOp(op proto.Op) bool {
+	switch op {
+	case proto.OpCloseSession, proto.OpCreate, proto.OpCreate2, proto.OpCreateTTL,
+		proto.OpCreateContainer, proto.OpDelete, proto.OpDeleteContainer,
+		proto.OpExists, proto.OpGetACL, proto.OpGetChildren, proto.OpGetAllChildrenNumber,
+		proto.OpGetChildren2, proto.OpGetData, proto.OpGetEphemerals, proto.OpMulti,
+		proto.OpMultiRead, proto.OpPing, proto.OpReconfig, proto.OpSetACL, proto.OpSetData,
+		proto.OpSetWatches, proto.OpSetWatches2, proto.OpSync, proto.OpCheckWatches,
+		proto.OpRemoveWatches, proto.OpAddWatch, proto.OpWhoAmI:
+		return true
+	}
+	return false
+}
+
+// addAuth handles addauth: identities are added at once and the reply
+// (zxid 0) is sent ahead of pending replies, as ZooKeeper does; an unknown
+// scheme or failed authentication gets AUTHFAILED and the connection closes.
+func (c *Conn) addAuth(xid int32, body []byte) error {
+	var pkt proto.AuthPacket
+	d := jute.NewDecoder(body)
+	pkt.Decode(d)
+	if d.Err() != nil {
+		return fmt.Errorf("malformed auth packet: %w", d.Err())
+	}
+	var ids []proto.Id
+	if p := c.srv.auth.Get(pkt.Scheme); p != nil {
+		ids = p.Authenticate(pkt.Auth, c.remoteIP)
+	}
+	if len(ids) == 0 {
+		c.srv.log.Warn("authentication failed", "scheme", pkt.Scheme, "client", c.nc.RemoteAddr().String())
+		c.Reply(xid, 0, proto.ErrAuthFailed, nil)
+		c.Close()
+		return nil
+	}
+	c.authMu.Lock()
+	for _, id := range ids {
+		if !containsID(c.ids, id) {
+			c.ids = append(c.ids, id)
+		}
+	}
+	c.authMu.Unlock()
+	c.Reply(xid, 0, proto.ErrOK, nil)
+	return nil
+}
+
+func containsID(ids []proto.Id, id proto.Id) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Conn) writeLoop() {
+	defer c.nc.Close()
+	for {
+		select {
+		case <-c.out.wake:
+		case <-c.closed:
+			return
+		}
+		data, closing := c.out.take()
+		if len(data) > 0 {
+			if _, err := c.nc.Write(data); err != nil {
+				c.out.closeAfterFlush()
+				c.closeNow()
+				return
+			}
+		}
+		c.out.recycle(data)
+		if closing {
+			c.closeNow()
+			return
+		}
+	}
+}
+
+func (c *Conn) closeNow() {
+	c.closeOnce.Do(func() {
+		close(c.closed)
+		c.nc.Close()
+	})
+}
+
+// shutdown runs when the reader stops: the socket closes, the session
+// stays (until it expires or the client comes back), its watches here go.
+func (c *Conn) shutdown() {
+	c.out.closeAfterFlush()
+	c.closeNow()
+	c.markReady()
+	if id := c.session.Load(); id != 0 {
+		c.srv.proc.Unregister(id, c)
+	}
+	c.srv.db.Watches.RemoveWatcher(c)
+	c.srv.remove(c)
+}

@@ -1,0 +1,169 @@
+// Package conn serves ZooKeeper clients on a TCP port: framing, the
+// connect handshake, authentication packets and four-letter words, with
+// requests handed to the pipeline and replies written back in batches.
+package conn
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+
+	"zkit/server/auth"
+	"zkit/server/db"
+	"zkit/server/pipeline"
+	"zkit/server/session"
+)
+
+// Config configures a client listener.
+type Config struct {
+	Addr              string // host:port; port 0 picks a free port
+	MaxClientCnxns    int    // per client IP; 0 means no limit
+	MinSessionTimeout int32  // ms
+	MaxSessionTimeout int32  // ms
+	MaxBuffer         int    // jute.maxbuffer
+	ReadOnly          bool   // the server is in read-only mode
+	// FourLetter answers a four-letter word; it gets only known words.
+	FourLetter func(cmd string) []byte
+}
+
+// Server accepts client connections.
+type Server struct {
+	cfg      Config
+	proc     *pipeline.Processor
+	db       *db.DB
+	sessions *session.Tracker
+	auth     *auth.Registry
+	log      *slog.Logger
+	ln       net.Listener
+
+	mu    sync.Mutex
+	conns map[*Conn]struct{}
+	perIP map[string]int
+	wg    sync.WaitGroup
+
+	Stats ServerStats
+}
+
+// New returns a listener-to-be; call Listen then Serve.
+func New(cfg Config, proc *pipeline.Processor, d *db.DB, tracker *session.Tracker, reg *auth.Registry, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.MaxBuffer <= 0 {
+		cfg.MaxBuffer = 0xfffff
+	}
+	return &Server{
+		cfg: cfg, proc: proc, db: d, sessions: tracker, auth: reg, log: log,
+		conns: map[*Conn]struct{}{}, perIP: map[string]int{},
+	}
+}
+
+// Listen binds the port.
+func (s *Server) Listen() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr returns the bound address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve accepts connections until Close.
+func (s *Server) Serve() {
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.Warn("accept failed", "err", err)
+			continue
+		}
+		if tc, ok := nc.(*net.TCPConn); ok {
+			_ = tc.SetNoDelay(true)
+		}
+		c := newConn(s, nc)
+		if !s.add(c) {
+			s.log.Warn("too many connections from one address; closing", "client", nc.RemoteAddr().String(), "max", s.cfg.MaxClientCnxns)
+			nc.Close()
+			continue
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			c.serve()
+		}()
+	}
+}
+
+func (s *Server) add(c *Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg.MaxClientCnxns > 0 && s.perIP[c.remoteIP] >= s.cfg.MaxClientCnxns {
+		return false
+	}
+	s.perIP[c.remoteIP]++
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) remove(c *Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.conns[c]; !ok {
+		return
+	}
+	delete(s.conns, c)
+	if s.perIP[c.remoteIP]--; s.perIP[c.remoteIP] <= 0 {
+		delete(s.perIP, c.remoteIP)
+	}
+}
+
+// Close stops accepting and closes every connection.
+func (s *Server) Close() {
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	s.mu.Lock()
+	for c := range s.conns {
+		c.closeNow()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// Conns returns the open connections.
+func (s *Server) Conns() []*Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*Conn, 0, len(s.conns))
+	for c := range s.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+// negotiate clamps a requested session timeout into [min, max].
+func (s *Server) negotiate(t int32) int32 {
+	if t < s.cfg.MinSessionTimeout {
+		t = s.cfg.MinSessionTimeout
+	}
+	if t > s.cfg.MaxSessionTimeout {
+		t = s.cfg.MaxSessionTimeout
+	}
+	return t
+}
+
+func (s *Server) logConnErr(c *Conn, err error) {
+	if err == nil || errors.Is(err, errClose) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+		return
+	}
+	s.log.Info("closing client connection", "client", c.nc.RemoteAddr().String(), "session", sessionHex(c.session.Load()), "reason", err.Error())
+}
+
+func sessionHex(id int64) string { return "0x" + formatHex(id) }

@@ -1,0 +1,149 @@
+package pipeline
+
+import (
+	"sync"
+
+	"zkit/server/db"
+	"zkit/server/proto"
+	"zkit/server/tree"
+)
+
+// record is what prep knows of a znode: the committed node, or the state a
+// transaction still in flight will leave it in (ZooKeeper's ChangeRecord).
+type record struct {
+	zxid     int64 // the transaction that made this record; -1 for the tree
+	path     string
+	exists   bool
+	version  int32
+	cversion int32
+	aversion int32
+	owner    int64
+	children int
+	acl      []proto.ACL
+	dataLen  int
+}
+
+// changes holds the records of transactions prepared but not yet applied.
+// Prep reads and adds them; apply drops them once their zxid is applied.
+type changes struct {
+	mu     sync.Mutex
+	byPath map[string]*record
+	order  []*record // in zxid order
+	db     *db.DB
+}
+
+func newChanges(d *db.DB) *changes { return &changes{byPath: map[string]*record{}, db: d} }
+
+// get returns the latest record for path: in flight, or from the tree.
+// A nil result means the node does not exist.
+func (c *changes) get(path string) *record {
+	c.mu.Lock()
+	r := c.byPath[path]
+	c.mu.Unlock()
+	if r != nil {
+		if !r.exists {
+			return nil
+		}
+		return r
+	}
+	c.db.Read(func(t *tree.Tree) {
+		n := t.Get(path)
+		if n == nil {
+			return
+		}
+		r = &record{
+			zxid: -1, path: path, exists: true, version: n.Version, cversion: n.Cversion,
+			aversion: n.Aversion, owner: n.Owner, children: n.NumChildren(),
+			acl: t.ACLOf(n), dataLen: len(n.Data),
+		}
+	})
+	return r
+}
+
+// add records the changes of one prepared transaction.
+func (c *changes) add(recs []*record) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range recs {
+		c.byPath[r.path] = r
+		c.order = append(c.order, r)
+	}
+}
+
+// applied drops every record of transactions up to zxid.
+func (c *changes) applied(zxid int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i := 0
+	for ; i < len(c.order) && c.order[i].zxid <= zxid; i++ {
+		r := c.order[i]
+		if c.byPath[r.path] == r {
+			delete(c.byPath, r.path)
+		}
+	}
+	if i > 0 {
+		n := copy(c.order, c.order[i:])
+		clear(c.order[n:])
+		c.order = c.order[:n]
+	}
+}
+
+// ephemeralsOf returns the session's ephemerals as they will be once every
+// transaction in flight is applied.
+func (c *changes) ephemeralsOf(session int64) []string {
+	set := map[string]bool{}
+	c.db.Read(func(t *tree.Tree) {
+		for _, p := range t.Ephemerals(session) {
+			set[p] = true
+		}
+	})
+	c.mu.Lock()
+	for _, r := range c.order {
+		if !r.exists {
+			delete(set, r.path)
+		} else if r.owner == session {
+			set[r.path] = true
+		}
+	}
+	c.mu.Unlock()
+	out := make([]string, 0, len(set))
+	for p := range set {
+		out = append(out, p)
+	}
+	return out
+}
+
+// view layers the changes of the request being prepared over the records
+// in flight, so a multi sees its own earlier ops and can be dropped whole
+// when one op fails.
+type view struct {
+	c     *changes
+	zxid  int64
+	local map[string]*record
+	added []*record
+}
+
+func (v *view) get(path string) *record {
+	if r, ok := v.local[path]; ok {
+		if !r.exists {
+			return nil
+		}
+		return r
+	}
+	return v.c.get(path)
+}
+
+// put records a change made by the transaction being prepared.
+func (v *view) put(r *record) {
+	r.zxid = v.zxid
+	if v.local == nil {
+		v.local = map[string]*record{}
+	}
+	v.local[r.path] = r
+	v.added = append(v.added, r)
+}
+
+func (r *record) clone() *record {
+	c := *r
+	return &c
+}

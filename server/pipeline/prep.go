@@ -1,0 +1,460 @@
+package pipeline
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"zkit/server/auth"
+	"zkit/server/jute"
+	"zkit/server/proto"
+	"zkit/server/session"
+	"zkit/server/tree"
+)
+
+// preparer turns write requests into transactions. One goroutine runs it,
+// so zxids are assigned in order (PrepRequestProcessor).
+type preparer struct {
+	ch       *changes
+	auth     *auth.Registry
+	sessions *session.Tracker
+	opts     *Options
+	zxid     int64 // the last zxid assigned
+	now      func() time.Time
+}
+
+// prepare builds the entry for one request that needs ordering.
+func (p *preparer) prepare(req *Request) Entry {
+	switch req.Op {
+	case proto.OpSync:
+		if err := p.checkSession(req); err != nil {
+			return Entry{Req: req, Err: errCode(err)}
+		}
+		return Entry{Req: req}
+	case proto.OpCreateSession:
+		p.sessions.Add(req.Session, req.Timeout)
+		p.sessions.SetOwner(req.Session, req.Owner)
+		return p.entry(req, proto.OpCreateSession, &proto.IntRecord{Value: req.Timeout})
+	case proto.OpCloseSession:
+		return p.closeSession(req)
+	}
+	hdrType := req.Op
+	v := &view{c: p.ch, zxid: p.zxid + 1}
+	body, err := p.prepOp(v, req, req.Op, req.Body)
+	if err != nil {
+		hdrType = proto.OpError
+		body = &proto.IntRecord{Value: int32(errCode(err))}
+	} else {
+		p.ch.add(v.added)
+	}
+	return p.entry(req, hdrType, body)
+}
+
+func (p *preparer) entry(req *Request, typ proto.Op, body proto.Record) Entry {
+	p.zxid++
+	return Entry{Req: req, Txn: &proto.Txn{
+		Header: proto.TxnHeader{
+			ClientID: req.Session, Cxid: req.Xid, Zxid: p.zxid,
+			Time: p.now().UnixMilli(), Type: typ,
+		},
+		Body: body,
+	}}
+}
+
+func errCode(err error) proto.Err {
+	if e, ok := err.(proto.Err); ok {
+		return e
+	}
+	return proto.ErrMarshallingError
+}
+
+// prepOp decodes one operation and prepares it.
+func (p *preparer) prepOp(v *view, req *Request, op proto.Op, body []byte) (proto.Record, error) {
+	var rec proto.Record
+	switch op {
+	case proto.OpCreate, proto.OpCreate2, proto.OpCreateContainer, proto.OpCreateTTL:
+		rec = &proto.CreateRequest{HasTTL: op == proto.OpCreateTTL}
+	case proto.OpDelete, proto.OpCheck:
+		rec = &proto.PathVersionRecord{}
+	case proto.OpDeleteContainer:
+		// Its body is the bare path, not a jute record.
+		rec = &proto.PathVersionRecord{Path: string(body)}
+		return p.prepRecord(v, req, op, rec)
+	case proto.OpSetData:
+		rec = &proto.SetDataRequest{}
+	case proto.OpSetACL:
+		rec = &proto.SetACLRequest{}
+	case proto.OpMulti:
+		rec = &proto.MultiRequest{}
+	case proto.OpReconfig:
+		rec = &proto.ReconfigRequest{}
+	default:
+		return nil, proto.ErrUnimplemented
+	}
+	if err := decodeBody(body, rec); err != nil {
+		return nil, err
+	}
+	return p.prepRecord(v, req, op, rec)
+}
+
+// prepRecord validates one decoded operation against the view and returns
+// its transaction body; failures are ZooKeeper error codes.
+func (p *preparer) prepRecord(v *view, req *Request, op proto.Op, rec proto.Record) (proto.Record, error) {
+	switch op {
+	case proto.OpCreate, proto.OpCreate2, proto.OpCreateContainer, proto.OpCreateTTL:
+		return p.create(v, req, op, rec.(*proto.CreateRequest))
+	case proto.OpDelete:
+		return p.delete(v, req, rec.(*proto.PathVersionRecord))
+	case proto.OpDeleteContainer:
+		return p.deleteContainer(v, rec.(*proto.PathVersionRecord).Path)
+	case proto.OpSetData:
+		return p.setData(v, req, rec.(*proto.SetDataRequest))
+	case proto.OpSetACL:
+		return p.setACL(v, req, rec.(*proto.SetACLRequest))
+	case proto.OpCheck:
+		return p.check(v, req, rec.(*proto.PathVersionRecord))
+	case proto.OpMulti:
+		return p.multi(v, req, rec.(*proto.MultiRequest))
+	case proto.OpReconfig:
+		if !p.opts.ReconfigEnabled {
+			return nil, proto.ErrReconfigDisabled
+		}
+		if err := p.checkSession(req); err != nil {
+			return nil, err
+		}
+		// Reconfiguration needs an ensemble; a standalone server refuses it
+		// as ZooKeeper does.
+		return nil, proto.ErrUnimplemented
+	}
+	return nil, proto.ErrUnimplemented
+}
+
+func decodeBody(body []byte, rec proto.Record) error {
+	d := jute.NewDecoder(body)
+	rec.Decode(d)
+	if d.Err() != nil {
+		return proto.ErrMarshallingError
+	}
+	return nil
+}
+
+func (p *preparer) checkSession(req *Request) error {
+	return p.sessions.Check(req.Session, req.Owner)
+}
+
+// validatePath rejects invalid paths with BADARGUMENTS.
+func validatePath(path string) error {
+	if proto.ValidatePath(path) != nil {
+		return proto.ErrBadArguments
+	}
+	return nil
+}
+
+// checkVersion returns the next version, or BADVERSION when the expected
+// version is neither -1 nor the current one.
+func checkVersion(current, expected int32) (int32, error) {
+	if expected != -1 && expected != current {
+		return 0, proto.ErrBadVersion
+	}
+	return current + 1, nil
+}
+
+// isSpecial reports the paths nobody may delete (DataTree.isSpecialPath).
+func isSpecial(path string) bool {
+	switch path {
+	case "/", tree.ZooKeeperPath, tree.QuotaPath, tree.ConfigPath:
+		return true
+	}
+	return false
+}
+
+// parentOf splits off the parent for delete, refusing what
+// getParentPathAndValidate refuses.
+func parentOf(path string) (string, error) {
+	i := strings.LastIndexByte(path, '/')
+	if i < 0 || strings.IndexByte(path, 0) >= 0 || isSpecial(path) {
+		return "", proto.ErrBadArguments
+	}
+	if i == 0 {
+		return "/", nil
+	}
+	return path[:i], nil
+}
+
+func validMode(flags int32) bool { return flags >= 0 && flags <= 6 }
+
+func isTTLMode(flags int32) bool {
+	return flags == proto.ModePersistentWithTTL || flags == proto.ModePersistentSequentialWithTTL
+}
+
+func isSequential(flags int32) bool {
+	switch flags {
+	case proto.ModePersistentSequential, proto.ModeEphemeralSequential, proto.ModePersistentSequentialWithTTL:
+		return true
+	}
+	return false
+}
+
+func isEphemeral(flags int32) bool {
+	return flags == proto.ModeEphemeral || flags == proto.ModeEphemeralSequential
+}
+
+// create follows pRequest2TxnCreate check by check, since clients can see
+// which error wins when several apply.
+func (p *preparer) create(v *view, req *Request, op proto.Op, cr *proto.CreateRequest) (proto.Record, error) {
+	if !validMode(cr.Flags) {
+		return nil, proto.ErrBadArguments
+	}
+	ttl := int64(-1)
+	if op == proto.OpCreateTTL {
+		ttl = cr.TTL
+	}
+	if isTTLMode(cr.Flags) && !p.opts.ExtendedTypes {
+		return nil, proto.ErrUnimplemented
+	}
+	if isTTLMode(cr.Flags) {
+		if ttl <= 0 || ttl > tree.MaxTTL {
+			return nil, proto.ErrBadArguments
+		}
+	} else if ttl >= 0 {
+		return nil, proto.ErrBadArguments
+	}
+	if err := p.checkSession(req); err != nil {
+		return nil, err
+	}
+	slash := strings.LastIndexByte(cr.Path, '/')
+	if slash < 0 || strings.IndexByte(cr.Path, 0) >= 0 {
+		return nil, proto.ErrBadArguments
+	}
+	parentPath := cr.Path[:slash]
+	if parentPath == "" {
+		parentPath = "/"
+	}
+	acl, err := p.auth.Fixup(cr.ACL, req.IDs)
+	if err != nil {
+		return nil, err
+	}
+	parent := v.get(parentPath)
+	if parent == nil {
+		return nil, proto.ErrNoNode
+	}
+	if err := p.auth.Check(parent.acl, proto.PermCreate, req.IDs); err != nil {
+		return nil, err
+	}
+	path := cr.Path
+	if isSequential(cr.Flags) {
+		path += fmt.Sprintf("%010d", parent.cversion)
+	}
+	if err := validatePath(path); err != nil {
+		return nil, err
+	}
+	if v.get(path) != nil {
+		return nil, proto.ErrNodeExists
+	}
+	if tree.KindOf(parent.owner, p.opts.ExtendedTypes) == tree.OwnerSession {
+		return nil, proto.ErrNoChildrenForEphemerals
+	}
+	newCversion := parent.cversion + 1
+	txn := &proto.CreateTxn{Form: proto.OpCreate, Path: path, Data: cr.Data, ACL: acl, ParentCVersion: newCversion}
+	owner := int64(0)
+	switch {
+	case op == proto.OpCreateContainer:
+		txn.Form = proto.OpCreateContainer
+		owner = tree.ContainerOwner
+	case op == proto.OpCreateTTL:
+		txn.Form = proto.OpCreateTTL
+		txn.TTL = ttl
+		owner = tree.TTLOwner(ttl)
+	case isEphemeral(cr.Flags):
+		txn.Ephemeral = true
+		owner = req.Session
+	}
+	pr := parent.clone()
+	pr.children++
+	pr.cversion = newCversion
+	v.put(pr)
+	v.put(&record{path: path, exists: true, owner: owner, acl: acl, dataLen: len(cr.Data)})
+	return txn, nil
+}
+
+func (p *preparer) delete(v *view, req *Request, dr *proto.PathVersionRecord) (proto.Record, error) {
+	if err := p.checkSession(req); err != nil {
+		return nil, err
+	}
+	parentPath, err := parentOf(dr.Path)
+	if err != nil {
+		return nil, err
+	}
+	parent := v.get(parentPath)
+	if parent == nil {
+		return nil, proto.ErrNoNode
+	}
+	if err := p.auth.Check(parent.acl, proto.PermDelete, req.IDs); err != nil {
+		return nil, err
+	}
+	node := v.get(dr.Path)
+	if node == nil {
+		return nil, proto.ErrNoNode
+	}
+	if _, err := checkVersion(node.version, dr.Version); err != nil {
+		return nil, err
+	}
+	if node.children > 0 {
+		return nil, proto.ErrNotEmpty
+	}
+	p.recordDelete(v, parent, dr.Path)
+	return &proto.PathRecord{Path: dr.Path}, nil
+}
+
+func (p *preparer) recordDelete(v *view, parent *record, path string) {
+	pr := parent.clone()
+	pr.children--
+	v.put(pr)
+	v.put(&record{path: path, exists: false})
+}
+
+// deleteContainer removes an empty container or expired TTL node. Its body
+// is the bare path, not a jute record. ZooKeeper lets it delete any empty
+// node that is not a session's ephemeral; zkit limits it to containers and
+// TTL nodes, so a client cannot bypass ACLs with it.
+func (p *preparer) deleteContainer(v *view, path string) (proto.Record, error) {
+	parentPath, err := parentOf(path)
+	if err != nil {
+		return nil, err
+	}
+	node := v.get(path)
+	if node == nil {
+		return nil, proto.ErrNoNode
+	}
+	if node.children > 0 {
+		return nil, proto.ErrNotEmpty
+	}
+	switch tree.KindOf(node.owner, p.opts.ExtendedTypes) {
+	case tree.OwnerContainer, tree.OwnerTTL:
+	default:
+		return nil, proto.ErrBadVersion
+	}
+	parent := v.get(parentPath)
+	if parent == nil {
+		return nil, proto.ErrNoNode
+	}
+	p.recordDelete(v, parent, path)
+	return &proto.PathRecord{Path: path}, nil
+}
+
+func (p *preparer) setData(v *view, req *Request, sr *proto.SetDataRequest) (proto.Record, error) {
+	if err := p.checkSession(req); err != nil {
+		return nil, err
+	}
+	if err := validatePath(sr.Path); err != nil {
+		return nil, err
+	}
+	node := v.get(sr.Path)
+	if node == nil {
+		return nil, proto.ErrNoNode
+	}
+	if err := p.auth.Check(node.acl, proto.PermWrite, req.IDs); err != nil {
+		return nil, err
+	}
+	version, err := checkVersion(node.version, sr.Version)
+	if err != nil {
+		return nil, err
+	}
+	nr := node.clone()
+	nr.version = version
+	nr.dataLen = len(sr.Data)
+	v.put(nr)
+	return &proto.SetDataRequest{Path: sr.Path, Data: sr.Data, Version: version}, nil
+}
+
+func (p *preparer) setACL(v *view, req *Request, sr *proto.SetACLRequest) (proto.Record, error) {
+	if err := p.checkSession(req); err != nil {
+		return nil, err
+	}
+	if err := validatePath(sr.Path); err != nil {
+		return nil, err
+	}
+	acl, err := p.auth.Fixup(sr.ACL, req.IDs)
+	if err != nil {
+		return nil, err
+	}
+	node := v.get(sr.Path)
+	if node == nil {
+		return nil, proto.ErrNoNode
+	}
+	if err := p.auth.Check(node.acl, proto.PermAdmin, req.IDs); err != nil {
+		return nil, err
+	}
+	version, err := checkVersion(node.aversion, sr.Version)
+	if err != nil {
+		return nil, err
+	}
+	nr := node.clone()
+	nr.aversion = version
+	nr.acl = acl
+	v.put(nr)
+	return &proto.SetACLRequest{Path: sr.Path, ACL: acl, Version: version}, nil
+}
+
+func (p *preparer) check(v *view, req *Request, cr *proto.PathVersionRecord) (proto.Record, error) {
+	if err := p.checkSession(req); err != nil {
+		return nil, err
+	}
+	if err := validatePath(cr.Path); err != nil {
+		return nil, err
+	}
+	node := v.get(cr.Path)
+	if node == nil {
+		return nil, proto.ErrNoNode
+	}
+	if err := p.auth.Check(node.acl, proto.PermRead, req.IDs); err != nil {
+		return nil, err
+	}
+	version, err := checkVersion(node.version, cr.Version)
+	if err != nil {
+		return nil, err
+	}
+	return &proto.PathVersionRecord{Path: cr.Path, Version: version}, nil
+}
+
+// multi prepares every op against one view; after the first failure the
+// remaining ops become RUNTIMEINCONSISTENCY errors and the view's changes
+// are dropped, so nothing of a failed multi is ever applied.
+func (p *preparer) multi(v *view, req *Request, mr *proto.MultiRequest) (proto.Record, error) {
+	txn := &proto.MultiTxn{Txns: make([]proto.SubTxn, 0, len(mr.Ops))}
+	failed := false
+	for i := range mr.Ops {
+		op := &mr.Ops[i]
+		if failed {
+			txn.Txns = append(txn.Txns, proto.SubTxn{Type: proto.OpError, Body: &proto.IntRecord{Value: int32(proto.ErrRuntimeInconsistency)}})
+			continue
+		}
+		if !op.Type.IsWrite() || op.Type == proto.OpMulti || op.Type == proto.OpReconfig {
+			return nil, proto.ErrMarshallingError
+		}
+		body, err := p.prepRecord(v, req, op.Type, op.Body)
+		if err != nil {
+			failed = true
+			v.local, v.added = nil, nil
+			txn.Txns = append(txn.Txns, proto.SubTxn{Type: proto.OpError, Body: &proto.IntRecord{Value: int32(errCode(err))}})
+			continue
+		}
+		txn.Txns = append(txn.Txns, proto.SubTxn{Type: op.Type, Body: body})
+	}
+	return txn, nil
+}
+
+func (p *preparer) closeSession(req *Request) Entry {
+	paths := p.ch.ephemeralsOf(req.Session)
+	sortStrings(paths)
+	v := &view{c: p.ch, zxid: p.zxid + 1}
+	for _, path := range paths {
+		parentPath, _ := proto.ParentPath(path)
+		if parent := v.get(parentPath); parent != nil {
+			p.recordDelete(v, parent, path)
+		}
+	}
+	p.ch.add(v.added)
+	p.sessions.SetClosing(req.Session)
+	return p.entry(req, proto.OpCloseSession, &proto.StringsRecord{Strings: paths})
+}

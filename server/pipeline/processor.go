@@ -1,0 +1,188 @@
+package pipeline
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"zkit/server/auth"
+	"zkit/server/db"
+	"zkit/server/proto"
+	"zkit/server/session"
+)
+
+// Replicator makes prepared entries durable (standalone: the txn log) or
+// replicated (ensemble: ZAB), then hands them, in the order received, to
+// the commit function it was started with.
+type Replicator interface {
+	Replicate(entries []Entry)
+}
+
+// Options configure a Processor.
+type Options struct {
+	ExtendedTypes   bool // TTL nodes (zookeeper.extendedTypesEnabled)
+	ReconfigEnabled bool
+	Logger          *slog.Logger
+	Now             func() time.Time
+	// Applied, if set, is called after each applied batch with the last
+	// zxid (snapshot triggers, metrics).
+	Applied func(lastZxid int64, txns int)
+}
+
+// Processor is the request pipeline of one server.
+type Processor struct {
+	db       *db.DB
+	auth     *auth.Registry
+	sessions *session.Tracker
+	opts     Options
+	log      *slog.Logger
+
+	prep     *preparer
+	changes  *changes
+	repl     Replicator
+	prepCh   chan *Request
+	applyCh  chan []Entry
+	clientMu sync.Mutex
+	clients  map[int64]Client // session → its current connection here
+	stopped  atomic.Bool
+	done     chan struct{}
+	wg       sync.WaitGroup
+
+	// Counters for stat/mntr.
+	Stats Stats
+}
+
+// Stats counts what the pipeline has done.
+type Stats struct {
+	Received    atomic.Int64 // requests received
+	Sent        atomic.Int64 // replies sent
+	Outstanding atomic.Int64 // requests in the write path
+}
+
+// New returns a processor; call Start with a replicator to run it.
+func New(d *db.DB, reg *auth.Registry, tracker *session.Tracker, opts Options) *Processor {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	p := &Processor{
+		db: d, auth: reg, sessions: tracker, opts: opts, log: opts.Logger,
+		changes: newChanges(d),
+		prepCh:  make(chan *Request, 4096),
+		applyCh: make(chan []Entry, 1024),
+		clients: map[int64]Client{},
+		done:    make(chan struct{}),
+	}
+	p.prep = &preparer{ch: p.changes, auth: reg, sessions: tracker, opts: &p.opts, now: opts.Now}
+	return p
+}
+
+// SetLastZxid sets the zxid the next transaction follows (after recovery,
+// or at the start of an epoch).
+func (p *Processor) SetLastZxid(z int64) { p.prep.zxid = z }
+
+// Start runs the prep and apply goroutines. repl receives prepared entries
+// and must call Commit with them once they are durable.
+func (p *Processor) Start(repl Replicator) {
+	p.repl = repl
+	p.wg.Add(2)
+	go p.prepLoop()
+	go p.applyLoop()
+}
+
+// Stop ends the goroutines after the queued work is done.
+func (p *Processor) Stop() {
+	if p.stopped.Swap(true) {
+		return
+	}
+	close(p.prepCh)
+	p.wg.Wait()
+}
+
+// Commit hands durable entries to the apply goroutine, in order.
+func (p *Processor) Commit(entries []Entry) {
+	if len(entries) > 0 {
+		p.applyCh <- entries
+	}
+}
+
+// InMemory is the replicator of a server that keeps no log: entries are
+// committed as soon as they are prepared.
+type InMemory struct{ P *Processor }
+
+// Replicate implements Replicator.
+func (m InMemory) Replicate(entries []Entry) { m.P.Commit(entries) }
+
+func isOrderedRead(op proto.Op) bool { return op == proto.OpPing || db.IsRead(op) }
+
+// Submit takes one request from a connection. Reads with nothing pending
+// before them are answered at once, on the caller's goroutine; everything
+// else is queued in order.
+func (p *Processor) Submit(req *Request) {
+	p.Stats.Received.Add(1)
+	if p.stopped.Load() {
+		return
+	}
+	read := isOrderedRead(req.Op)
+	if req.Client != nil && req.Op != proto.OpCreateSession {
+		if !req.Client.FIFO().push(req, read) {
+			p.answerRead(req, nil)
+			return
+		}
+	}
+	if !read {
+		p.Stats.Outstanding.Add(1)
+		p.prepCh <- req
+	}
+}
+
+// Register binds a session to the connection now holding it.
+func (p *Processor) Register(session int64, c Client) {
+	p.clientMu.Lock()
+	defer p.clientMu.Unlock()
+	p.clients[session] = c
+}
+
+// Unregister forgets a connection (it closed), if it still holds the session.
+func (p *Processor) Unregister(session int64, c Client) {
+	p.clientMu.Lock()
+	defer p.clientMu.Unlock()
+	if p.clients[session] == c {
+		delete(p.clients, session)
+	}
+}
+
+// ClientOf returns the connection holding a session here, if any.
+func (p *Processor) ClientOf(session int64) Client {
+	p.clientMu.Lock()
+	defer p.clientMu.Unlock()
+	return p.clients[session]
+}
+
+func (p *Processor) prepLoop() {
+	defer p.wg.Done()
+	defer close(p.applyCh)
+	batch := make([]Entry, 0, 256)
+	for req := range p.prepCh {
+		batch = append(batch[:0], p.prep.prepare(req))
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case r, ok := <-p.prepCh:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, p.prep.prepare(r))
+			default:
+				break drain
+			}
+		}
+		p.repl.Replicate(append([]Entry(nil), batch...))
+	}
+	if f, ok := p.repl.(interface{ Flush() }); ok {
+		f.Flush()
+	}
+}

@@ -17,9 +17,11 @@ import (
 
 func runServe(args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	var cfgPath string
+	var cfgPath, clientAddr, readyFile string
 	var lf logFlags
 	fs.StringVar(&cfgPath, "config", "", "path to zoo.cfg (may also be given as the argument)")
+	fs.StringVar(&clientAddr, "client-addr", "", "serve clients on this host:port instead of the config's (port 0 picks a free port)")
+	fs.StringVar(&readyFile, "ready-file", "", "once serving, write the client address actually bound to this file")
 	lf.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: zkit serve [flags] zoo.cfg\n\n")
@@ -49,7 +51,7 @@ func runServe(args []string) int {
 		return 1
 	}
 	cfg.LogWarnings(log)
-	srv, err := buildServer(cfg, log)
+	srv, err := buildServer(cfg, clientAddr, log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "zkit:", err)
 		return 1
@@ -57,6 +59,13 @@ func runServe(args []string) int {
 	if err := srv.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "zkit:", err)
 		return 1
+	}
+	if readyFile != "" {
+		if err := writeReadyFile(readyFile, srv.Addr().String()); err != nil {
+			fmt.Fprintln(os.Stderr, "zkit:", err)
+			srv.Stop()
+			return 1
+		}
 	}
 	waitForSignal(log)
 	done := make(chan struct{})
@@ -79,11 +88,14 @@ func waitForSignal(log *slog.Logger) {
 }
 
 // buildServer maps a zoo.cfg onto a standalone server.
-func buildServer(cfg *config.Config, log *slog.Logger) (*member.Server, error) {
+func buildServer(cfg *config.Config, clientAddr string, log *slog.Logger) (*member.Server, error) {
 	if !cfg.Standalone() {
 		return nil, fmt.Errorf("%s: describes an ensemble of %d servers; this zkit build runs standalone servers only", cfg.File, len(cfg.Quorum.Servers))
 	}
 	addr := cfg.ClientAddr()
+	if clientAddr != "" {
+		addr = clientAddr
+	}
 	if addr == "" {
 		return nil, fmt.Errorf("%s: no clientPort: set clientPort (TLS-only servers are not supported yet)", cfg.File)
 	}
@@ -111,4 +123,14 @@ func containerInterval(cfg *config.Config) time.Duration {
 		}
 	}
 	return time.Minute
+}
+
+// writeReadyFile publishes the bound address atomically, so a watcher of
+// the file never reads half of it.
+func writeReadyFile(path, addr string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(addr+"\n"), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

@@ -1,0 +1,42 @@
+# zkit — a ZooKeeper-compatible coordination server in Go, and its Python kit.
+#
+#   make demo    set up, build, start a server and run the kazoo tutorial
+#   make test    set up and run every Go and Python test
+
+GO      ?= go
+VENV    := .venv
+PY      := $(VENV)/bin/python
+COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DATE    := $(shell date -u +%Y-%m-%dT%H:%MZ)
+LDFLAGS := -X zkit/server/version.Commit=$(COMMIT) -X zkit/server/version.BuildDate=$(DATE)
+
+.PHONY: all build deps test gotest pytest demo vet fmt clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/zkit ./server/cmd/zkit
+
+deps:
+	scripts/deps.sh
+
+vet:
+	@test -z "$$(gofmt -l server cshim 2>/dev/null)" || { gofmt -l server cshim; echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+
+gotest:
+	$(GO) test ./...
+
+pytest: build
+	$(PY) -m pytest -q pytests
+
+test: deps build vet gotest pytest
+
+demo: deps build
+	scripts/demo.sh
+
+fmt:
+	gofmt -w server cshim
+
+clean:
+	rm -rf bin

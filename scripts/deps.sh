@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything the build and the tests need, from scratch:
+# Go modules, a Python venv with the test dependencies, and Apache
+# ZooKeeper from Debian (the oracle the differential tests compare with).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v go >/dev/null || { echo "deps: Go is missing; install Go 1.26 or later" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "deps: python3 is missing" >&2; exit 1; }
+
+go mod download
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+
+oracle_ok() {
+    [ -f /usr/share/java/zookeeper.jar ] && [ -x /usr/lib/zookeeper/bin/cli_mt ] && command -v java >/dev/null
+}
+if ! oracle_ok; then
+    pkgs="zookeeper zookeeper-bin"
+    command -v java >/dev/null || pkgs="$pkgs default-jre-headless"
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >/dev/null
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        sudo apt-get update -qq
+        sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >/dev/null
+    else
+        echo "deps: Apache ZooKeeper (the test oracle) is missing and this user cannot install it." >&2
+        echo "deps: run as root:  apt-get install -y $pkgs" >&2
+        exit 1
+    fi
+fi
+echo "deps: ready (Go modules, .venv, Apache ZooKeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo '?'))"

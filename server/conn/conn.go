@@ -123,7 +123,7 @@ func (c *Conn) sendConnectResponse(id int64, timeout int32, passwd []byte) {
 			e.Bool(c.srv.cfg.ReadOnly)
 		}
 	})
-	c.srv.Stats.PacketsSent.Add(1)
+	c.stats.replied(0, -1, c.srv)
 }
 
 // errClose ends a connection without a logged error.
@@ -179,7 +179,17 @@ func (c *Conn) handshake(r *bufio.Reader) error {
 	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
 		return err
 	}
-	if cmd := string(lenBuf[:]); c.srv.cfg.FourLetter != nil && isFourLetter(cmd) {
+	if cmd, ok := fourLetterWord(lenBuf); ok && c.srv.cfg.FourLetter != nil {
+		if cmd == "stmk" {
+			// setTraceMask carries its mask in the next 8 bytes; ZooKeeper
+			// reads them only if they came with the command.
+			var mask [8]byte
+			_ = c.nc.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+			if _, err := io.ReadFull(r, mask[:]); err == nil {
+				cmd += string(mask[:])
+			}
+			_ = c.nc.SetReadDeadline(time.Time{})
+		}
 		out := c.srv.cfg.FourLetter(cmd)
 		c.out.raw(out)
 		c.out.closeAfterFlush()
@@ -197,6 +207,7 @@ func (c *Conn) handshake(r *bufio.Reader) error {
 		return fmt.Errorf("malformed connect request: %w", d.Err())
 	}
 	c.readOnlyReq = req.HasReadOnly
+	c.stats.received(0, proto.OpCreateSession)
 	return c.connect(&req)
 }
 

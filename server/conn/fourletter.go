@@ -11,6 +11,17 @@ var knownWords = map[string]bool{
 	"wchc": true, "wchp": true, "wchs": true,
 }
 
-func isFourLetter(cmd string) bool { return knownWords[cmd] }
+// telnetClose is what telnet sends on Ctrl-C (IAC IP IAC DO); ZooKeeper
+// treats it as the command "telnet close".
+var telnetClose = [4]byte{0xff, 0xf4, 0xff, 0xfd}
+
+// fourLetterWord recognizes the first four bytes of a connection as a
+// four-letter word.
+func fourLetterWord(b [4]byte) (string, bool) {
+	if b == telnetClose {
+		return "telnet close", true
+	}
+	return string(b[:]), knownWords[string(b[:])]
+}
 
 func formatHex(id int64) string { return strconv.FormatUint(uint64(id), 16) }

@@ -17,9 +17,10 @@ const (
 	ZooKeeper = "3.9.3"
 )
 
-// Full is the version string servers report in srvr, stat and envi.
+// Full is the version string without build details.
 func Full() string { return ZooKeeper + "-zkit-" + Zkit }
 
-// FullWithBuild is Full with the commit and build date, as ZooKeeper's
+// FullWithBuild is what srvr, stat, mntr and envi report: Full with the
+// commit and build date, as ZooKeeper's
 // "3.8.0-<commit>, built on <date>".
 func FullWithBuild() string { return Full() + "-" + Commit + ", built on " + BuildDate }

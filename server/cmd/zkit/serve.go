@@ -11,6 +11,8 @@ import (
 
 	flag "github.com/spf13/pflag"
 
+	"zkit/server/admin"
+	"zkit/server/bench"
 	"zkit/server/config"
 	"zkit/server/member"
 )
@@ -19,10 +21,12 @@ func runServe(args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var cfgPath, clientAddr, readyFile string
 	var lf logFlags
+	var prof bench.ProfileFlags
 	fs.StringVar(&cfgPath, "config", "", "path to zoo.cfg (may also be given as the argument)")
 	fs.StringVar(&clientAddr, "client-addr", "", "serve clients on this host:port instead of the config's (port 0 picks a free port)")
 	fs.StringVar(&readyFile, "ready-file", "", "once serving, write the client address actually bound to this file")
 	lf.register(fs)
+	prof.Register(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: zkit serve [flags] zoo.cfg\n\n")
 		fs.PrintDefaults()
@@ -45,6 +49,12 @@ func runServe(args []string) int {
 		fmt.Fprintln(os.Stderr, "zkit:", err)
 		return 2
 	}
+	stopProfiles, err := prof.Start(log)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "zkit:", err)
+		return 2
+	}
+	defer stopProfiles()
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "zkit:", err)
@@ -110,6 +120,7 @@ func buildServer(cfg *config.Config, clientAddr string, log *slog.Logger) (*memb
 		ExtendedTypes:          cfg.ExtendedTypesEnabled,
 		SuperDigest:            cfg.SuperDigest,
 		ContainerCheckInterval: containerInterval(cfg),
+		FourLetterWords:        admin.FourLetterWords(cfg),
 		Logger:                 log,
 	}
 	return member.New(opts), nil

@@ -75,8 +75,8 @@ type sim struct {
 	drop, dup, reorder float64
 	maxDelay           int
 
-	canon     []int64          // the longest serving state: the common sequence
-	acked     map[int64]bool   // committed at a leader
+	canon     []int64           // the longest serving state: the common sequence
+	acked     map[int64]bool    // committed at a leader
 	leaders   map[uint32]uint64 // epoch → leader
 	proposed  int
 	quiet     bool
@@ -90,7 +90,7 @@ func newSim(t testing.TB, seed int64, voters, observers int) *sim {
 	s := &sim{
 		t: t, rng: rand.New(rand.NewSource(seed)), members: map[uint64]*simMember{},
 		cut: map[[2]uint64]bool{}, acked: map[int64]bool{}, leaders: map[uint32]uint64{},
-		lastAt: map[[2]uint64]int{},
+		lastAt:    map[[2]uint64]int{},
 		nextCount: map[uint32]uint32{},
 	}
 	for i := 1; i <= voters; i++ {

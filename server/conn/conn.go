@@ -101,6 +101,11 @@ func (c *Conn) Notify(ev proto.WatcherEvent, zxid int64, acl []proto.ACL) {
 
 // SessionCreated implements pipeline.Client: the handshake completes.
 func (c *Conn) SessionCreated(id int64, timeout int32) {
+	select {
+	case <-c.ready:
+		return // already answered
+	default:
+	}
 	c.sendConnectResponse(id, timeout, session.Password(id))
 	c.markReady()
 }
@@ -213,20 +218,23 @@ func (c *Conn) handshake(r *bufio.Reader) error {
 
 // connect establishes or resumes the session (processConnectRequest).
 func (c *Conn) connect(req *proto.ConnectRequest) error {
+	if !c.srv.serving.Load() {
+		return errors.New("server not running: not synchronized with a leader")
+	}
 	if last := c.srv.db.LastZxid(); req.LastZxidSeen > last {
 		return fmt.Errorf("refusing session request: client has seen zxid 0x%x, our last zxid is 0x%x; client must try another server", req.LastZxidSeen, last)
 	}
 	timeout := c.srv.negotiate(req.TimeOut)
 	c.timeout.Store(timeout)
 	if req.SessionID == 0 {
-		id := c.srv.sessions.NextID()
+		id := c.srv.Sessions().NextID()
 		c.session.Store(id)
 		c.srv.proc.Register(id, c)
 		c.srv.proc.Submit(&pipeline.Request{
 			Client: c, Session: id, Op: proto.OpCreateSession, Timeout: timeout,
 		})
-	} else {
-		c.resume(req.SessionID, req.Passwd, timeout)
+	} else if !c.resume(req.SessionID, req.Passwd, timeout) {
+		return errClose
 	}
 	select {
 	case <-c.ready:
@@ -237,14 +245,33 @@ func (c *Conn) connect(req *proto.ConnectRequest) error {
 }
 
 // resume revalidates a session a client brings back; a wrong password or a
-// session gone gets a zero timeout, which clients read as expired.
-func (c *Conn) resume(id int64, passwd []byte, timeout int32) {
-	valid := id != 0 && bytes.Equal(passwd, session.Password(id)) && c.srv.sessions.TouchWith(id, timeout)
-	if !valid {
-		c.sendConnectResponse(0, 0, make([]byte, 16))
-		c.Close()
-		c.markReady()
-		return
+// session gone gets a zero timeout, which clients read as expired. It
+// reports false when the connection should end.
+func (c *Conn) resume(id int64, passwd []byte, timeout int32) bool {
+	if id == 0 || !bytes.Equal(passwd, session.Password(id)) {
+		c.srv.log.Warn("incorrect password for session", "session", sessionHex(id), "client", c.nc.RemoteAddr().String())
+		c.refuseSession()
+		return false
+	}
+	type answer struct {
+		ok  bool
+		err error
+	}
+	result := make(chan answer, 1)
+	c.srv.Sessions().Revalidate(id, timeout, func(ok bool, err error) { result <- answer{ok, err} })
+	var a answer
+	select {
+	case a = <-result:
+	case <-c.closed:
+		return false
+	}
+	if a.err != nil {
+		c.srv.log.Info("cannot revalidate session; closing", "session", sessionHex(id), "reason", a.err.Error())
+		return false
+	}
+	if !a.ok {
+		c.refuseSession()
+		return false
 	}
 	if old := c.srv.proc.ClientOf(id); old != nil && old != pipeline.Client(c) {
 		old.Close()
@@ -252,6 +279,13 @@ func (c *Conn) resume(id int64, passwd []byte, timeout int32) {
 	c.session.Store(id)
 	c.srv.proc.Register(id, c)
 	c.sendConnectResponse(id, timeout, session.Password(id))
+	c.markReady()
+	return true
+}
+
+func (c *Conn) refuseSession() {
+	c.sendConnectResponse(0, 0, make([]byte, 16))
+	c.Close()
 	c.markReady()
 }
 
@@ -276,7 +310,7 @@ func (c *Conn) handle(frame []byte) error {
 		return nil
 	}
 	id := c.session.Load()
-	if !c.srv.sessions.TouchWith(id, c.timeout.Load()) {
+	if !c.srv.Sessions().Touch(id, c.timeout.Load()) {
 		// The session expired or closed: drop the request
 		// (MissingSessionException); the close of the session ends us.
 		return nil

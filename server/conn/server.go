@@ -9,11 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"zkit/server/auth"
 	"zkit/server/db"
 	"zkit/server/pipeline"
-	"zkit/server/session"
 )
 
 // Config configures a client listener.
@@ -33,10 +33,12 @@ type Server struct {
 	cfg      Config
 	proc     *pipeline.Processor
 	db       *db.DB
-	sessions *session.Tracker
+	sessions atomic.Pointer[sessionsBox]
 	auth     *auth.Registry
 	log      *slog.Logger
 	ln       net.Listener
+
+	serving atomic.Bool
 
 	mu    sync.Mutex
 	conns map[*Conn]struct{}
@@ -47,18 +49,48 @@ type Server struct {
 }
 
 // New returns a listener-to-be; call Listen then Serve.
-func New(cfg Config, proc *pipeline.Processor, d *db.DB, tracker *session.Tracker, reg *auth.Registry, log *slog.Logger) *Server {
+func New(cfg Config, proc *pipeline.Processor, d *db.DB, sessions Sessions, reg *auth.Registry, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
 	if cfg.MaxBuffer <= 0 {
 		cfg.MaxBuffer = 0xfffff
 	}
-	return &Server{
-		cfg: cfg, proc: proc, db: d, sessions: tracker, auth: reg, log: log,
+	s := &Server{
+		cfg: cfg, proc: proc, db: d, auth: reg, log: log,
 		conns: map[*Conn]struct{}{}, perIP: map[string]int{},
 	}
+	s.SetSessions(sessions)
+	s.serving.Store(true)
+	return s
 }
+
+// SetServing opens or closes the server to clients. A member that is not
+// synchronized with a leader answers four-letter words but closes client
+// connections, as ZooKeeper does while its server is not running; turning
+// serving off closes every session connection.
+func (s *Server) SetServing(on bool) {
+	if s.serving.Swap(on) == on || on {
+		return
+	}
+	for _, c := range s.Conns() {
+		if !c.Handshaking() {
+			c.Close()
+		}
+	}
+}
+
+type sessionsBox struct{ s Sessions }
+
+// SetSessions changes the session authority (a member that starts leading
+// or following switches between its own tracker and its leader's).
+func (s *Server) SetSessions(ss Sessions) { s.sessions.Store(&sessionsBox{s: ss}) }
+
+// Sessions returns the current session authority.
+func (s *Server) Sessions() Sessions { return s.sessions.Load().s }
+
+// Serving reports whether clients are being served.
+func (s *Server) Serving() bool { return s.serving.Load() }
 
 // Listen binds the port.
 func (s *Server) Listen() error {

@@ -98,7 +98,7 @@ func New(opts Options) *Server {
 		MaxSessionTimeout: int32(opts.MaxSessionTimeout.Milliseconds()),
 		MaxBuffer:         opts.MaxBuffer,
 		FourLetter:        s.fourLetter,
-	}, proc, d, tracker, reg, opts.Logger)
+	}, proc, d, conn.LocalSessions{Tracker: tracker}, reg, opts.Logger)
 	return s
 }
 

@@ -32,9 +32,14 @@ func (p *Processor) applyBatch(batch []Entry) {
 	last := int64(-1)
 	txns := 0
 	var closed []Client
+	var barriers []chan struct{}
 	p.db.Write(func(t *tree.Tree) {
 		for i := range batch {
 			e := &batch[i]
+			if e.barrier != nil {
+				barriers = append(barriers, e.barrier)
+				continue
+			}
 			var res tree.Result
 			if e.Txn != nil {
 				res = t.Apply(e.Txn)
@@ -50,9 +55,12 @@ func (p *Processor) applyBatch(batch []Entry) {
 	if last >= 0 {
 		p.changes.applied(last)
 	}
-	p.Stats.Outstanding.Add(-int64(len(batch)))
+	p.Stats.Outstanding.Add(-int64(len(batch) - len(barriers)))
 	for _, c := range closed {
 		c.Close()
+	}
+	for _, b := range barriers {
+		close(b)
 	}
 	if p.opts.Applied != nil && txns > 0 {
 		p.opts.Applied(last, txns)
@@ -84,6 +92,14 @@ func (p *Processor) sessionChange(txn *proto.Txn) Client {
 func (p *Processor) answer(t *tree.Tree, e *Entry, res *tree.Result) {
 	req := e.Req
 	if req == nil && e.Txn != nil {
+		if e.Txn.Header.Type == proto.OpCreateSession {
+			// A session created for a client of this member, prepared by
+			// the leader: the connection waits for it outside its FIFO.
+			if c := p.ClientOf(e.Txn.Header.ClientID); c != nil {
+				c.SessionCreated(e.Txn.Header.ClientID, e.Txn.Body.(*proto.IntRecord).Value)
+			}
+			return
+		}
 		req = p.localRequest(e.Txn)
 	}
 	if req == nil || req.Client == nil {

@@ -60,6 +60,14 @@ func (c *changes) get(path string) *record {
 	return r
 }
 
+// reset forgets every record in flight.
+func (c *changes) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.byPath = map[string]*record{}
+	c.order = nil
+}
+
 // add records the changes of one prepared transaction.
 func (c *changes) add(recs []*record) {
 	c.mu.Lock()

@@ -12,6 +12,12 @@ import (
 	"zkit/server/session"
 )
 
+// Forwarder takes the writes of a member that does not prepare them itself
+// (a follower or observer sends them to its leader).
+type Forwarder interface {
+	Forward(req *Request)
+}
+
 // Replicator makes prepared entries durable (standalone: the txn log) or
 // replicated (ensemble: ZAB), then hands them, in the order received, to
 // the commit function it was started with.
@@ -39,7 +45,9 @@ type Processor struct {
 	log      *slog.Logger
 
 	prep     *preparer
+	prepMu   sync.Mutex // held while preparing; Reset takes it
 	changes  *changes
+	fwd      atomic.Pointer[forwarderBox]
 	repl     Replicator
 	prepCh   chan *Request
 	applyCh  chan []Entry
@@ -80,9 +88,50 @@ func New(d *db.DB, reg *auth.Registry, tracker *session.Tracker, opts Options) *
 	return p
 }
 
+type forwarderBox struct{ f Forwarder }
+
 // SetLastZxid sets the zxid the next transaction follows (after recovery,
 // or at the start of an epoch).
-func (p *Processor) SetLastZxid(z int64) { p.prep.zxid = z }
+func (p *Processor) SetLastZxid(z int64) {
+	p.prepMu.Lock()
+	defer p.prepMu.Unlock()
+	p.prep.zxid = z
+}
+
+// Reset starts a new epoch of preparation: in-flight change records are
+// dropped (their transactions will never commit under this leader) and
+// zxids continue after z.
+func (p *Processor) Reset(z int64) {
+	p.prepMu.Lock()
+	defer p.prepMu.Unlock()
+	p.prep.zxid = z
+	p.changes.reset()
+}
+
+// SetForwarder switches the processor to forwarding writes (f != nil) or
+// preparing them itself (nil).
+func (p *Processor) SetForwarder(f Forwarder) {
+	if f == nil {
+		p.fwd.Store(nil)
+		return
+	}
+	p.fwd.Store(&forwarderBox{f: f})
+}
+
+// SetReplicator changes where prepared entries go (a leader's replicator
+// lives for one epoch).
+func (p *Processor) SetReplicator(r Replicator) {
+	p.prepMu.Lock()
+	defer p.prepMu.Unlock()
+	p.repl = r
+}
+
+// WaitApplied blocks until every entry committed so far is applied.
+func (p *Processor) WaitApplied() {
+	done := make(chan struct{})
+	p.applyCh <- []Entry{{barrier: done}}
+	<-done
+}
 
 // Start runs the prep and apply goroutines. repl receives prepared entries
 // and must call Commit with them once they are durable.
@@ -133,10 +182,15 @@ func (p *Processor) Submit(req *Request) {
 			return
 		}
 	}
-	if !read {
-		p.Stats.Outstanding.Add(1)
-		p.prepCh <- req
+	if read {
+		return
 	}
+	if fb := p.fwd.Load(); fb != nil && req.From == 0 {
+		fb.f.Forward(req)
+		return
+	}
+	p.Stats.Outstanding.Add(1)
+	p.prepCh <- req
 }
 
 // Register binds a session to the connection now holding it.
@@ -167,6 +221,7 @@ func (p *Processor) prepLoop() {
 	defer close(p.applyCh)
 	batch := make([]Entry, 0, 256)
 	for req := range p.prepCh {
+		p.prepMu.Lock()
 		batch = append(batch[:0], p.prep.prepare(req))
 	drain:
 		for len(batch) < cap(batch) {
@@ -180,7 +235,9 @@ func (p *Processor) prepLoop() {
 				break drain
 			}
 		}
-		p.repl.Replicate(append([]Entry(nil), batch...))
+		repl := p.repl
+		p.prepMu.Unlock()
+		repl.Replicate(append([]Entry(nil), batch...))
 	}
 	if f, ok := p.repl.(interface{ Flush() }); ok {
 		f.Flush()

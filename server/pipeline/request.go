@@ -40,6 +40,7 @@ type Request struct {
 	IDs     []proto.Id // the client's identities when it sent the request
 	Timeout int32      // createSession: the negotiated timeout
 	Owner   any        // who holds the session (SessionMoved checks)
+	From    uint64     // the learner that forwarded it (0: arrived here)
 }
 
 // FIFO holds a client's requests that must be answered in order: writes
@@ -94,4 +95,6 @@ type Entry struct {
 	Txn *proto.Txn
 	Req *Request  // the local request, when known
 	Err proto.Err // a marker's error (e.g. a sync from an expired session)
+
+	barrier chan struct{} // closed by the apply loop when reached (WaitApplied)
 }

@@ -124,6 +124,9 @@ func (v Vote) better(w Vote) bool {
 type Entry struct {
 	Zxid int64
 	Data []byte
+	// Value is a decoded form the driver may attach when it proposes; it
+	// stays in memory and is handed back in Committed.
+	Value any
 }
 
 // Message is what members exchange. Quorum messages travel on a link (a

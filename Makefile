@@ -2,6 +2,7 @@
 #
 #   make demo    set up, build, start a server and run the kazoo tutorial
 #   make test    set up and run every Go and Python test
+#   make bench   zkit against Apache ZooKeeper, side by side (~15 min; see BENCHMARKS.md)
 
 GO      ?= go
 VENV    := .venv
@@ -10,7 +11,7 @@ COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE    := $(shell date -u +%Y-%m-%dT%H:%MZ)
 LDFLAGS := -X zkit/server/version.Commit=$(COMMIT) -X zkit/server/version.BuildDate=$(DATE)
 
-.PHONY: all build deps test gotest pytest demo vet fmt clean
+.PHONY: all build deps test gotest pytest demo vet fmt clean bench bench-smoke profile
 
 all: build
 
@@ -30,7 +31,21 @@ gotest:
 pytest: build
 	$(PY) -m pytest -q pytests
 
-test: deps build vet gotest pytest
+test: deps build vet gotest bench-smoke pytest
+
+# The load generator's smoke run against bin/zkit serve (the in-process one,
+# server/bench TestSmoke, runs in gotest).
+bench-smoke: build
+	scripts/bench.sh smoke
+
+# Not part of test: takes ~15 minutes. BENCH_FLAGS="--rounds 5 ..." passes
+# flags to `zkit bench suite`; results go to bin/bench-results/latest/.
+bench: build
+	scripts/bench.sh suite
+
+# CPU and heap profiles of zkit under each workload, without the comparison.
+profile: build
+	scripts/bench.sh profile
 
 demo: deps build
 	scripts/demo.sh

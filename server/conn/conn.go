@@ -231,7 +231,7 @@ func (c *Conn) connect(req *proto.ConnectRequest) error {
 		c.session.Store(id)
 		c.srv.proc.Register(id, c)
 		c.srv.proc.Submit(&pipeline.Request{
-			Client: c, Session: id, Op: proto.OpCreateSession, Timeout: timeout,
+			Client: c, Session: id, Op: proto.OpCreateSession, Timeout: timeout, Handshake: true,
 		})
 	} else if !c.resume(req.SessionID, req.Passwd, timeout) {
 		return errClose
@@ -248,6 +248,15 @@ func (c *Conn) connect(req *proto.ConnectRequest) error {
 // session gone gets a zero timeout, which clients read as expired. It
 // reports false when the connection should end.
 func (c *Conn) resume(id int64, passwd []byte, timeout int32) bool {
+	// ZooKeeper closes the session's other connections, at once, before it
+	// checks the password (processConnectRequest, CLIENT_RECONNECT).
+	if old := c.srv.proc.ClientOf(id); old != nil && old != pipeline.Client(c) {
+		if oc, ok := old.(*Conn); ok {
+			oc.closeNow()
+		} else {
+			old.Close()
+		}
+	}
 	if id == 0 || !bytes.Equal(passwd, session.Password(id)) {
 		c.srv.log.Warn("incorrect password for session", "session", sessionHex(id), "client", c.nc.RemoteAddr().String())
 		c.refuseSession()
@@ -303,11 +312,7 @@ func (c *Conn) handle(frame []byte) error {
 	case proto.OpAuth:
 		return c.addAuth(h.Xid, body)
 	case proto.OpSASL:
-		// SASL needs a configured JAAS login; without it the server
-		// answers as ZooKeeper does when SASL is not available.
-		c.Reply(h.Xid, 0, proto.ErrAuthFailed, nil)
-		c.Close()
-		return nil
+		return c.sasl(h.Xid, body)
 	}
 	id := c.session.Load()
 	if !c.srv.Sessions().Touch(id, c.timeout.Load()) {
@@ -316,7 +321,8 @@ func (c *Conn) handle(frame []byte) error {
 		return nil
 	}
 	if !validOp(h.Type) {
-		c.Reply(h.Xid, 0, proto.ErrUnimplemented, nil)
+		// UnimplementedRequestProcessor: zxid -1, then the connection ends.
+		c.Reply(h.Xid, -1, proto.ErrUnimplemented, nil)
 		c.Close()
 		return nil
 	}
@@ -336,10 +342,24 @@ func validOp(op proto.Op) bool {
 		proto.OpGetChildren2, proto.OpGetData, proto.OpGetEphemerals, proto.OpMulti,
 		proto.OpMultiRead, proto.OpPing, proto.OpReconfig, proto.OpSetACL, proto.OpSetData,
 		proto.OpSetWatches, proto.OpSetWatches2, proto.OpSync, proto.OpCheckWatches,
-		proto.OpRemoveWatches, proto.OpAddWatch, proto.OpWhoAmI:
+		proto.OpRemoveWatches, proto.OpAddWatch, proto.OpWhoAmI, proto.OpCreateSession:
 		return true
 	}
 	return false
+}
+
+// sasl answers a SASL token when no SASL login is configured: ZooKeeper
+// replies OK with no token and keeps the connection; a request it cannot
+// read closes it.
+func (c *Conn) sasl(xid int32, body []byte) error {
+	var tok proto.TokenRecord
+	d := jute.NewDecoder(body)
+	tok.Decode(d)
+	if d.Err() != nil || len(body) == 0 {
+		return errors.New("malformed SASL request")
+	}
+	c.Reply(xid, 0, proto.ErrOK, &proto.TokenRecord{Token: nil})
+	return nil
 }
 
 // addAuth handles addauth: identities are added at once and the reply
@@ -368,6 +388,7 @@ func (c *Conn) addAuth(xid int32, body []byte) error {
 			c.ids = append(c.ids, id)
 		}
 	}
+	sortAuthIDs(c.ids)
 	c.authMu.Unlock()
 	c.Reply(xid, 0, proto.ErrOK, nil)
 	return nil
@@ -417,6 +438,12 @@ func (c *Conn) closeNow() {
 // stays (until it expires or the client comes back), its watches here go.
 func (c *Conn) shutdown() {
 	c.out.closeAfterFlush()
+	// Let the writer send what is queued (a refusal, a last reply) before
+	// the socket goes.
+	select {
+	case <-c.closed:
+	case <-time.After(time.Second):
+	}
 	c.closeNow()
 	c.markReady()
 	if id := c.session.Load(); id != 0 {

@@ -18,9 +18,12 @@ type Reader struct {
 }
 
 // Reply is the outcome of a read: an error code, or a record to send.
+// KeepBody sends Body even with an error (a multiRead that failed midway
+// still sends the results so far, as ZooKeeper does).
 type Reply struct {
-	Err  proto.Err
-	Body proto.Record
+	Err      proto.Err
+	Body     proto.Record
+	KeepBody bool
 }
 
 func fail(err error) Reply {
@@ -112,7 +115,7 @@ func (d *DB) ReadOpLocked(op proto.Op, body []byte, r *Reader) Reply {
 		return Reply{}
 	case proto.OpMultiRead:
 		var req proto.MultiRequest
-		if !decode(dec, &req) {
+		if !decodeMultiRead(dec, &req) {
 			return Reply{Err: proto.ErrMarshallingError}
 		}
 		return d.multiRead(&req, r)
@@ -127,6 +130,22 @@ func decode(d *jute.Decoder, rec proto.Record) bool {
 	return d.Err() == nil
 }
 
+// decodeMultiRead reads a multiRead body. It accepts the op types any
+// multi may carry (MultiOperationRecord); a write among them fails later,
+// when the loop reaches it.
+func decodeMultiRead(d *jute.Decoder, req *proto.MultiRequest) bool {
+	req.Decode(d)
+	return d.Err() == nil
+}
+
+// node looks a path up; ZooKeeper's tree also answers "" with the root.
+func (d *DB) node(path string) *tree.Node {
+	if path == "" {
+		path = "/"
+	}
+	return d.tree.Get(path)
+}
+
 func validWatcherType(t int32) bool {
 	return t >= proto.WatcherChildren && t <= proto.WatcherPersistentRecursive
 }
@@ -137,7 +156,7 @@ func (d *DB) exists(req *proto.PathWatchRequest, r *Reader) Reply {
 	if strings.IndexByte(req.Path, 0) >= 0 {
 		return Reply{Err: proto.ErrBadArguments}
 	}
-	n := d.tree.Get(req.Path)
+	n := d.node(req.Path)
 	if n != nil {
 		if err := d.Auth.Check(d.tree.ACLOf(n), proto.PermRead, r.IDs); err != nil {
 			return fail(err)
@@ -153,7 +172,7 @@ func (d *DB) exists(req *proto.PathWatchRequest, r *Reader) Reply {
 }
 
 func (d *DB) readable(path string, perm int32, r *Reader) (*tree.Node, proto.Err) {
-	n := d.tree.Get(path)
+	n := d.node(path)
 	if n == nil {
 		return nil, proto.ErrNoNode
 	}
@@ -216,6 +235,10 @@ func (d *DB) allChildrenNumber(path string, r *Reader) Reply {
 		return Reply{Err: err}
 	}
 	n := d.tree.CountDescendants(path)
+	if path == "" {
+		// ZooKeeper counts the keys starting with "/": every node, root too.
+		n = d.tree.NodeCount()
+	}
 	return Reply{Body: &proto.IntRecord{Value: int32(n)}}
 }
 
@@ -307,7 +330,8 @@ func (d *DB) multiRead(req *proto.MultiRequest, r *Reader) Reply {
 	for _, op := range req.Ops {
 		pw, ok := op.Body.(*proto.PathWatchRequest)
 		if !ok || (op.Type != proto.OpGetData && op.Type != proto.OpGetChildren) {
-			return Reply{Err: proto.ErrMarshallingError}
+			// "Invalid type of readOp": the results so far still go out.
+			return Reply{Err: proto.ErrMarshallingError, Body: resp, KeepBody: true}
 		}
 		var rep Reply
 		if op.Type == proto.OpGetData {

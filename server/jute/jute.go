@@ -13,6 +13,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // ErrShort reports a record that ends before its fields do.
@@ -245,4 +247,39 @@ func (d *Decoder) Strings() []string {
 		v = append(v, d.String())
 	}
 	return v
+}
+
+// JavaString returns the bytes a Java peer sends back for a string it
+// read: undecodable UTF-8 becomes U+FFFD (new String(bytes, UTF_8)) and a
+// character outside the BMP is written as its two UTF-16 surrogates, each
+// encoded as three bytes (CESU-8), as jute's writeString does.
+func JavaString(s string) string {
+	if isPlainASCII(s) {
+		return s
+	}
+	var b []byte
+	for _, r := range s {
+		if r > 0xffff {
+			r1, r2 := utf16.EncodeRune(r)
+			b = appendSurrogate(b, r1)
+			b = appendSurrogate(b, r2)
+			continue
+		}
+		b = utf8.AppendRune(b, r)
+	}
+	return string(b)
+}
+
+func isPlainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// appendSurrogate encodes one UTF-16 surrogate as a 3-byte sequence.
+func appendSurrogate(b []byte, r rune) []byte {
+	return append(b, byte(0xe0|r>>12), byte(0x80|(r>>6)&0x3f), byte(0x80|r&0x3f))
 }

@@ -14,6 +14,7 @@ import (
 	"zkit/server/auth"
 	"zkit/server/conn"
 	"zkit/server/db"
+	"zkit/server/jute"
 	"zkit/server/pipeline"
 	"zkit/server/proto"
 	"zkit/server/session"
@@ -168,7 +169,9 @@ func (s *Server) reapContainers() {
 		case <-t.C:
 		}
 		for _, path := range s.reapable() {
-			s.Proc.Submit(&pipeline.Request{Op: proto.OpDeleteContainer, Body: []byte(path)})
+			e := jute.NewEncoder(nil)
+			(&proto.PathRecord{Path: path}).Encode(e)
+			s.Proc.Submit(&pipeline.Request{Op: proto.OpDeleteContainer, Body: e.Bytes()})
 		}
 	}
 }

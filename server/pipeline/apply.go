@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"zkit/server/db"
+	"zkit/server/jute"
 	"zkit/server/proto"
 	"zkit/server/tree"
 )
@@ -106,7 +107,7 @@ func (p *Processor) answer(t *tree.Tree, e *Entry, res *tree.Result) {
 		return
 	}
 	var reads []*Request
-	if req.Op != proto.OpCreateSession {
+	if !req.Handshake {
 		head, rs := req.Client.FIFO().popWrite(req.Xid)
 		if head != nil {
 			reads = rs
@@ -139,7 +140,7 @@ func (p *Processor) reply(t *tree.Tree, req *Request, e *Entry, res *tree.Result
 	c := req.Client
 	p.Stats.Sent.Add(1)
 	switch {
-	case req.Op == proto.OpCreateSession:
+	case req.Handshake:
 		c.SessionCreated(req.Session, req.Timeout)
 		return
 	case e.Txn == nil:
@@ -150,6 +151,8 @@ func (p *Processor) reply(t *tree.Tree, req *Request, e *Entry, res *tree.Result
 		if req.Op == proto.OpSync {
 			var sr proto.PathRecord
 			_ = decodeBody(req.Body, &sr)
+			// The path comes back as Java re-encodes the string it decoded.
+			sr.Path = jute.JavaString(sr.Path)
 			c.Reply(req.Xid, zxid, proto.ErrOK, &sr)
 			return
 		}
@@ -243,7 +246,7 @@ func (p *Processor) answerRead(req *Request, t *tree.Tree) {
 }
 
 func replyBody(rep db.Reply) proto.Record {
-	if rep.Err != proto.ErrOK {
+	if rep.Err != proto.ErrOK && !rep.KeepBody {
 		return nil
 	}
 	return rep.Body

@@ -97,26 +97,31 @@ func (c *changes) applied(zxid int64) {
 }
 
 // ephemeralsOf returns the session's ephemerals as they will be once every
-// transaction in flight is applied.
+// transaction in flight is applied, in the order ZooKeeper deletes them at
+// close (the applied ones in HashSet order, then those still in flight).
 func (c *changes) ephemeralsOf(session int64) []string {
-	set := map[string]bool{}
-	c.db.Read(func(t *tree.Tree) {
-		for _, p := range t.Ephemerals(session) {
-			set[p] = true
-		}
-	})
+	var ordered []string
+	c.db.Read(func(t *tree.Tree) { ordered = t.EphemeralsInCloseOrder(session) })
+	gone := map[string]bool{}
+	var added []string
 	c.mu.Lock()
 	for _, r := range c.order {
-		if !r.exists {
-			delete(set, r.path)
-		} else if r.owner == session {
-			set[r.path] = true
+		switch {
+		case !r.exists:
+			gone[r.path] = true
+		case r.owner == session:
+			delete(gone, r.path)
+			added = append(added, r.path)
 		}
 	}
 	c.mu.Unlock()
-	out := make([]string, 0, len(set))
-	for p := range set {
-		out = append(out, p)
+	seen := map[string]bool{}
+	out := make([]string, 0, len(ordered)+len(added))
+	for _, p := range append(ordered, added...) {
+		if !gone[p] && !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
 	}
 	return out
 }

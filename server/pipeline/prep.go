@@ -27,16 +27,30 @@ type preparer struct {
 func (p *preparer) prepare(req *Request) Entry {
 	switch req.Op {
 	case proto.OpSync:
-		if err := p.checkSession(req); err != nil {
-			return Entry{Req: req, Err: errCode(err)}
+		// A learner's sync always gets its SYNC back (it pairs them with its
+		// forwarded syncs in order); its own session check happened there.
+		if err := p.checkSession(req); err != nil && req.From == 0 {
+			return p.failNoTxn(req, errCode(err))
 		}
 		return Entry{Req: req}
 	case proto.OpCreateSession:
+		if !req.Handshake && req.From == 0 {
+			// A client sending createSession inside its session: ZooKeeper
+			// fails to read the timeout from the request and records an
+			// error transaction.
+			return p.entry(req, proto.OpError, &proto.IntRecord{Value: int32(proto.ErrMarshallingError)})
+		}
 		p.sessions.Add(req.Session, req.Timeout)
 		p.sessions.SetOwner(req.Session, req.Owner)
 		return p.entry(req, proto.OpCreateSession, &proto.IntRecord{Value: req.Timeout})
 	case proto.OpCloseSession:
 		return p.closeSession(req)
+	case proto.OpDeleteContainer:
+		// 3.9 reads DeleteContainerRequest before taking a zxid: a body that
+		// does not decode fails with no transaction.
+		if decodeBody(req.Body, &proto.PathRecord{}) != nil {
+			return p.failNoTxn(req, proto.ErrMarshallingError)
+		}
 	}
 	hdrType := req.Op
 	v := &view{c: p.ch, zxid: p.zxid + 1}
@@ -48,6 +62,16 @@ func (p *preparer) prepare(req *Request) Entry {
 		p.ch.add(v.added)
 	}
 	return p.entry(req, hdrType, body)
+}
+
+// failNoTxn answers a request with an error and no transaction. A request
+// forwarded by a learner gets an error transaction instead: the learner
+// learns its outcome only from the commit stream.
+func (p *preparer) failNoTxn(req *Request, err proto.Err) Entry {
+	if req.From != 0 {
+		return p.entry(req, proto.OpError, &proto.IntRecord{Value: int32(err)})
+	}
+	return Entry{Req: req, Err: err}
 }
 
 func (p *preparer) entry(req *Request, typ proto.Op, body proto.Record) Entry {
@@ -77,8 +101,12 @@ func (p *preparer) prepOp(v *view, req *Request, op proto.Op, body []byte) (prot
 	case proto.OpDelete, proto.OpCheck:
 		rec = &proto.PathVersionRecord{}
 	case proto.OpDeleteContainer:
-		// Its body is the bare path, not a jute record.
-		rec = &proto.PathVersionRecord{Path: string(body)}
+		// DeleteContainerRequest (3.9): the path alone.
+		var pr proto.PathRecord
+		if err := decodeBody(body, &pr); err != nil {
+			return nil, err
+		}
+		rec = &proto.PathVersionRecord{Path: pr.Path}
 		return p.prepRecord(v, req, op, rec)
 	case proto.OpSetData:
 		rec = &proto.SetDataRequest{}
@@ -216,7 +244,10 @@ func (p *preparer) create(v *view, req *Request, op proto.Op, cr *proto.CreateRe
 		if ttl <= 0 || ttl > tree.MaxTTL {
 			return nil, proto.ErrBadArguments
 		}
-	} else if ttl >= 0 {
+	} else if op == proto.OpCreateTTL {
+		// validateTTL refuses a ttl with a mode that has none; a negative
+		// one passes it in ZooKeeper and then brings the server down when
+		// the transaction is applied, so zkit refuses both.
 		return nil, proto.ErrBadArguments
 	}
 	if err := p.checkSession(req); err != nil {
@@ -446,7 +477,6 @@ func (p *preparer) multi(v *view, req *Request, mr *proto.MultiRequest) (proto.R
 
 func (p *preparer) closeSession(req *Request) Entry {
 	paths := p.ch.ephemeralsOf(req.Session)
-	sortStrings(paths)
 	v := &view{c: p.ch, zxid: p.zxid + 1}
 	for _, path := range paths {
 		parentPath, _ := proto.ParentPath(path)

@@ -176,7 +176,7 @@ func (p *Processor) Submit(req *Request) {
 		return
 	}
 	read := isOrderedRead(req.Op)
-	if req.Client != nil && req.Op != proto.OpCreateSession {
+	if req.Client != nil && !req.Handshake {
 		if !req.Client.FIFO().push(req, read) {
 			p.answerRead(req, nil)
 			return

@@ -41,6 +41,9 @@ type Request struct {
 	Timeout int32      // createSession: the negotiated timeout
 	Owner   any        // who holds the session (SessionMoved checks)
 	From    uint64     // the learner that forwarded it (0: arrived here)
+	// Handshake marks the createSession of a connect handshake (a client
+	// may also send opcode createSession itself, which fails).
+	Handshake bool
 }
 
 // FIFO holds a client's requests that must be answered in order: writes

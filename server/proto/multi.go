@@ -66,8 +66,46 @@ func (r *MultiRequest) Decode(d *jute.Decoder) {
 			return
 		}
 		body.Decode(d)
-		r.Ops = append(r.Ops, MultiOp{Type: h.Type, Body: body})
+		typ := h.Type
+		if cr, ok := body.(*CreateRequest); ok && d.Err() == nil {
+			var err error
+			if typ, err = createOpType(h.Type, cr); err != nil {
+				d.Fail(err)
+				return
+			}
+		}
+		r.Ops = append(r.Ops, MultiOp{Type: typ, Body: body})
 	}
+}
+
+// createOpType is the opcode a create inside a multi really has: as
+// MultiOperationRecord builds its Op, the flags decide — a container mode
+// makes it createContainer, a TTL mode createTTL — and a createTTL with a
+// mode that has no TTL becomes a plain create whose ttl is ignored.
+func createOpType(header Op, cr *CreateRequest) (Op, error) {
+	const container, ttl, ttlSeq = 4, 5, 6
+	validMode := cr.Flags >= 0 && cr.Flags <= 6
+	if header == OpCreateTTL {
+		if validMode && (cr.Flags == ttl || cr.Flags == ttlSeq) {
+			return OpCreateTTL, nil
+		}
+		cr.HasTTL, cr.TTL = false, 0
+		if cr.Flags == container {
+			return OpCreateContainer, nil
+		}
+		return OpCreate, nil
+	}
+	switch {
+	case !validMode:
+		// ZooKeeper 3.8 keeps the op and fails it in prep (BADARGUMENTS);
+		// 3.9 fails the whole multi. zkit answers as 3.8.
+		return header, nil
+	case cr.Flags == ttl || cr.Flags == ttlSeq:
+		return 0, fmt.Errorf("a TTL create mode needs createTTL")
+	case cr.Flags == container:
+		return OpCreateContainer, nil
+	}
+	return header, nil
 }
 
 func newMultiOpBody(t Op) Record {
@@ -76,7 +114,7 @@ func newMultiOpBody(t Op) Record {
 		return &CreateRequest{}
 	case OpCreateTTL:
 		return &CreateRequest{HasTTL: true}
-	case OpDelete, OpDeleteContainer, OpCheck:
+	case OpDelete, OpCheck:
 		return &PathVersionRecord{}
 	case OpSetData:
 		return &SetDataRequest{}

@@ -64,8 +64,8 @@ type Peer struct {
 	once    sync.Once
 
 	// Owned by the loop goroutine.
-	snapIn      []byte                    // the snapshot of the last SNAP received
-	fwdSyncs    []*pipeline.Request       // forwarded syncs awaiting the leader's SYNC
+	snapIn      []byte              // the snapshot of the last SNAP received
+	fwdSyncs    []*pipeline.Request // forwarded syncs awaiting the leader's SYNC
 	revalidates map[int64][]func(bool, error)
 	leaderRepl  *leaderReplicator
 

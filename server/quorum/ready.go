@@ -153,4 +153,3 @@ func entryTxn(e *zab.Entry) (*proto.Txn, error) {
 	t.Decode(d)
 	return &t, d.Err()
 }
-

@@ -91,8 +91,10 @@ func (p *Peer) propose(r *leaderReplicator, entries []pipeline.Entry) {
 			enc := jute.NewEncoder(nil)
 			e.Txn.Encode(enc)
 			ps = append(ps, zab.Proposal{Entry: &zab.Entry{Zxid: e.Txn.Header.Zxid, Data: enc.Bytes(), Value: e.Txn}})
-		case e.Req != nil && e.Req.From != 0:
+		case e.Req != nil && e.Req.From != 0 && e.Req.Op == proto.OpSync:
 			ps = append(ps, zab.Proposal{SyncFor: e.Req.From, Confirm: true})
+		case e.Req != nil && e.Req.From != 0:
+			// Nothing to tell a learner without a transaction.
 		default:
 			confirm := e.Req != nil && e.Req.Op == proto.OpSync && e.Err == proto.ErrOK
 			ps = append(ps, zab.Proposal{Marker: e, Confirm: confirm})
@@ -120,9 +122,12 @@ func (f learnerForwarder) Forward(req *pipeline.Request) {
 func (p *Peer) forward(req *pipeline.Request) {
 	body := req.Body
 	if req.Op == proto.OpCreateSession {
-		e := jute.NewEncoder(nil)
-		e.Int(req.Timeout)
-		body = e.Bytes()
+		body = nil // a client's own createSession fails at the leader
+		if req.Handshake {
+			e := jute.NewEncoder(nil)
+			e.Int(req.Timeout)
+			body = e.Bytes()
+		}
 	}
 	m := zab.Message{Type: zab.MsgRequest, Data: encodeRequest(req.Session, req.Xid, req.Op, body, req.IDs)}
 	if err := p.node.SendApp(m); err != nil {
@@ -193,6 +198,7 @@ func (p *Peer) forwardedRequest(m zab.Message) {
 	if req.Op == proto.OpCreateSession {
 		d := jute.NewDecoder(req.Body)
 		req.Timeout = d.Int()
+		req.Handshake = d.Err() == nil
 	}
 	p.proc.Submit(req)
 }

@@ -116,10 +116,10 @@ func (t *Tree) track(path string, owner int64) {
 	case OwnerSession:
 		set := t.ephemerals[owner]
 		if set == nil {
-			set = map[string]struct{}{}
+			set = newEphSet()
 			t.ephemerals[owner] = set
 		}
-		set[path] = struct{}{}
+		set.add(path)
 	}
 }
 
@@ -130,11 +130,10 @@ func (t *Tree) untrack(path string, owner int64) {
 	case OwnerTTL:
 		delete(t.ttls, path)
 	case OwnerSession:
+		// The set outlives its last path until the session closes, as
+		// DataTree's does (dump lists such sessions).
 		if set := t.ephemerals[owner]; set != nil {
-			delete(set, path)
-			if len(set) == 0 {
-				delete(t.ephemerals, owner)
-			}
+			delete(set.paths, path)
 		}
 	}
 }
@@ -220,6 +219,7 @@ func (t *Tree) closeSession(session int64, body proto.Record, zxid int64) {
 	for _, p := range t.Ephemerals(session) {
 		t.delete(p, zxid)
 	}
+	delete(t.ephemerals, session)
 	delete(t.sessions, session)
 }
 

@@ -23,19 +23,19 @@ const (
 	OwnerTTL                        // persistent with a TTL
 )
 
-// KindOf classifies an ephemeralOwner as EphemeralType.get does. With
-// extended types disabled a negative owner is treated as persistent.
+// KindOf classifies an ephemeralOwner as EphemeralType.get does: the
+// container marker, a TTL (only with extended types enabled), none, or a
+// session. A negative owner that is not a TTL is a session whose server id
+// is 128 or more; ZooKeeper treats those as persistent when extended types
+// are off (and cannot tell them from TTLs when on), zkit as sessions.
 func KindOf(owner int64, extended bool) OwnerKind {
 	switch {
 	case owner == ContainerOwner:
 		return OwnerContainer
-	case owner < 0:
-		if extended && owner&extendedMask == extendedMask && (owner&extendedBits)>>40 == ttlBitTTL {
-			return OwnerTTL
-		}
-		return OwnerNone
 	case owner == 0:
 		return OwnerNone
+	case owner < 0 && extended && owner&extendedMask == extendedMask && (owner&extendedBits)>>40 == ttlBitTTL:
+		return OwnerTTL
 	}
 	return OwnerSession
 }

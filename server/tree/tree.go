@@ -40,13 +40,21 @@ func (n *Node) Children() []string {
 	return names
 }
 
-// Stat returns the node's stat as clients see it.
+// Stat returns the node's stat as clients see it (DataNode.copyStat).
+// Cversion counts creates internally (sequential names come from it);
+// clients see creates plus deletes, which is twice the creates minus the
+// children still there. Containers and TTL nodes report no owner.
 func (n *Node) Stat() proto.Stat {
+	owner := n.Owner
+	if KindOf(owner, true) != OwnerSession {
+		owner = 0
+	}
+	children := int32(len(n.children))
 	return proto.Stat{
 		Czxid: n.Czxid, Mzxid: n.Mzxid, Ctime: n.Ctime, Mtime: n.Mtime,
-		Version: n.Version, Cversion: n.Cversion, Aversion: n.Aversion,
-		EphemeralOwner: n.Owner, DataLength: int32(len(n.Data)),
-		NumChildren: int32(len(n.children)), Pzxid: n.Pzxid,
+		Version: n.Version, Cversion: n.Cversion*2 - children, Aversion: n.Aversion,
+		EphemeralOwner: owner, DataLength: int32(len(n.Data)),
+		NumChildren: children, Pzxid: n.Pzxid,
 	}
 }
 
@@ -68,7 +76,7 @@ const (
 type Tree struct {
 	nodes      map[string]*Node
 	acls       *ACLCache
-	ephemerals map[int64]map[string]struct{}
+	ephemerals map[int64]*ephSet
 	containers map[string]struct{}
 	ttls       map[string]struct{}
 	sessions   map[int64]int32 // session id → timeout in ms
@@ -96,20 +104,23 @@ func New() *Tree {
 	t := &Tree{
 		nodes:      map[string]*Node{},
 		acls:       NewACLCache(),
-		ephemerals: map[int64]map[string]struct{}{},
+		ephemerals: map[int64]*ephSet{},
 		containers: map[string]struct{}{},
 		ttls:       map[string]struct{}{},
 		sessions:   map[int64]int32{},
 	}
-	root := &Node{ACL: openACLID}
+	// The special nodes hold empty (not null) data; /zookeeper/config gets
+	// its read-only ACL through setACL(..., -1), which leaves aversion -1
+	// (DataTree's constructor and addConfigNode).
+	root := &Node{Data: []byte{}, ACL: openACLID}
 	t.nodes["/"] = root
-	zk := &Node{ACL: openACLID}
+	zk := &Node{Data: []byte{}, ACL: openACLID}
 	root.addChild("zookeeper")
 	t.nodes[ZooKeeperPath] = zk
 	zk.addChild("quota")
-	t.nodes[QuotaPath] = &Node{ACL: openACLID}
+	t.nodes[QuotaPath] = &Node{Data: []byte{}, ACL: openACLID}
 	zk.addChild("config")
-	t.nodes[ConfigPath] = &Node{ACL: t.acls.Intern(proto.ReadACLUnsafe)}
+	t.nodes[ConfigPath] = &Node{Data: []byte{}, ACL: t.acls.Intern(proto.ReadACLUnsafe), Aversion: -1}
 	for p, n := range t.nodes {
 		t.dataSize += int64(len(p) + len(n.Data))
 	}
@@ -140,19 +151,32 @@ func (t *Tree) DataSize() int64 { return t.dataSize }
 // Ephemerals returns the paths of a session's ephemerals, sorted.
 func (t *Tree) Ephemerals(session int64) []string {
 	set := t.ephemerals[session]
-	out := make([]string, 0, len(set))
-	for p := range set {
+	if set == nil {
+		return []string{}
+	}
+	out := make([]string, 0, len(set.paths))
+	for p := range set.paths {
 		out = append(out, p)
 	}
 	sort.Strings(out)
 	return out
 }
 
+// EphemeralsInCloseOrder returns a session's ephemerals in the order
+// ZooKeeper deletes them when the session closes (see ephSet.javaOrder).
+func (t *Tree) EphemeralsInCloseOrder(session int64) []string {
+	set := t.ephemerals[session]
+	if set == nil {
+		return nil
+	}
+	return set.javaOrder()
+}
+
 // EphemeralCount returns the number of ephemeral znodes.
 func (t *Tree) EphemeralCount() int {
 	n := 0
 	for _, s := range t.ephemerals {
-		n += len(s)
+		n += len(s.paths)
 	}
 	return n
 }

@@ -1,0 +1,667 @@
+package bench
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	flag "github.com/spf13/pflag"
+
+	"zkit/server/proto"
+)
+
+// SuiteConfig is `zkit bench suite`: zkit and Apache ZooKeeper measured on
+// the same workloads in the same run, alternating, as ratios.
+type SuiteConfig struct {
+	Rounds       int           // measured rounds per workload (the ratio is the median over rounds)
+	Duration     time.Duration // measured window of one run
+	Warmup       time.Duration // unmeasured load before each run's window
+	ServerWarmup time.Duration // per server and workload, once after start (JIT, caches)
+	Clients      []int
+	Ops          []string
+	Inflight     int
+	Size         int
+	ReadRatio    float64
+	Znodes       int
+	ForceSync    []bool // one pass per value; reads are measured in the first only
+	TickTime     int
+
+	RSSZnodes int   // znodes loaded for the RSS rows (0 = skip)
+	RSSSizes  []int // data bytes per znode, one RSS row each
+
+	Profile         bool          // CPU and heap profiles of zkit under each workload
+	ProfileDuration time.Duration // window of a profiled run
+	ProfileClients  int
+
+	ClientCheck bool // 1 vs 2 load-generator processes
+	Ensemble    bool // 3-member rows (Apache side now; zkit pending)
+
+	OutDir   string
+	Apache   Launcher
+	Zkit     Launcher
+	BenchCmd []string // the load generator as a command (for the 2-process check); default: this executable + "bench"
+	Log      io.Writer
+}
+
+// Record is one run of the suite, as written to results.jsonl.
+type Record struct {
+	Phase  string `json:"phase"` // "grid", "rss", "profile", "client-check", "ensemble"
+	Mode   string `json:"mode"`  // e.g. "standalone forceSync=yes"
+	Round  int    `json:"round,omitempty"`
+	Server string `json:"server"`
+	*Result
+	// Value is the figure of a non-load measurement (seconds or bytes).
+	Value float64 `json:"value,omitempty"`
+	Note  string  `json:"note,omitempty"`
+}
+
+func suiteMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench suite", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c SuiteConfig
+	var clients, ops, fsync, rssSizes, zkitCmd, jvm string
+	fs.IntVar(&c.Rounds, "rounds", 3, "measured rounds; each ratio is the median of the per-round ratios")
+	fs.DurationVar(&c.Duration, "duration", 5*time.Second, "measured window of each run")
+	fs.DurationVar(&c.Warmup, "warmup", 500*time.Millisecond, "unmeasured load before each run's window")
+	fs.DurationVar(&c.ServerWarmup, "server-warmup", 2*time.Second, "per server and workload, once after the servers start")
+	fs.StringVar(&clients, "clients", "1,16,64", "client counts")
+	fs.StringVar(&ops, "ops", strings.Join(Ops, ","), "workloads")
+	fs.IntVar(&c.Inflight, "inflight", 1, "requests in flight per client")
+	fs.IntVar(&c.Size, "size", 1024, "data bytes per create and setData")
+	fs.Float64Var(&c.ReadRatio, "read-ratio", 0.9, "reads in the mixed workload")
+	fs.IntVar(&c.Znodes, "znodes", 1000, "znodes for set, get and mixed")
+	fs.StringVar(&fsync, "force-sync", "yes,no", "forceSync values, one pass each (getData only in the first)")
+	fs.IntVar(&c.TickTime, "tick-time", 2000, "zoo.cfg tickTime (ms)")
+	fs.IntVar(&c.RSSZnodes, "rss-znodes", 100000, "znodes loaded for the RSS rows (0 skips them)")
+	fs.StringVar(&rssSizes, "rss-sizes", "128,1024", "data bytes per znode of the RSS rows")
+	fs.BoolVar(&c.Profile, "profile", true, "save CPU and heap profiles of zkit under each workload")
+	fs.DurationVar(&c.ProfileDuration, "profile-duration", 5*time.Second, "window of each profiled run")
+	fs.IntVar(&c.ProfileClients, "profile-clients", 64, "clients of each profiled run")
+	fs.BoolVar(&c.ClientCheck, "client-check", true, "show the load generator is not the bottleneck: 1 vs 2 processes")
+	fs.BoolVar(&c.Ensemble, "ensemble", true, "3-member rows: measure Apache's side, mark zkit's pending until it runs ensembles")
+	fs.StringVar(&c.OutDir, "out", "", "results directory (default bench-results/<time>)")
+	fs.StringVar(&zkitCmd, "zkit", "", "zkit binary to serve with (default: this executable)")
+	fs.StringVar(&jvm, "jvm-args", "", "extra JVM flags for Apache ZooKeeper, space-separated (default: none, as Debian's package)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: zkit bench suite [flags]\n\nRuns Apache ZooKeeper and zkit with equivalent zoo.cfg, alternating, and prints\nworkload | Apache ZK | zkit | ratio tables (see BENCHMARKS.md).\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	var err error
+	if c.Clients, err = parseInts(clients); err != nil {
+		fmt.Fprintln(stderr, "--clients:", err)
+		return 2
+	}
+	if c.RSSSizes, err = parseInts(rssSizes); err != nil {
+		fmt.Fprintln(stderr, "--rss-sizes:", err)
+		return 2
+	}
+	c.Ops = splitList(ops)
+	for _, v := range splitList(fsync) {
+		switch v {
+		case "yes":
+			c.ForceSync = append(c.ForceSync, true)
+		case "no":
+			c.ForceSync = append(c.ForceSync, false)
+		default:
+			fmt.Fprintf(stderr, "--force-sync: %q is neither yes nor no\n", v)
+			return 2
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	serve := []string{exe, "serve"}
+	if zkitCmd != "" {
+		serve = []string{zkitCmd, "serve"}
+	}
+	if c.OutDir == "" {
+		c.OutDir = filepath.Join("bench-results", time.Now().Format("20060102-150405"))
+	}
+	c.Apache = ApacheLauncher{JVMArgs: strings.Fields(jvm)}
+	c.Zkit = ZkitLauncher{Command: serve}
+	c.BenchCmd = []string{exe, "bench"}
+	c.Log = stderr
+	report, err := RunSuite(c)
+	if report != "" {
+		fmt.Fprint(stdout, report)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "zkit bench suite:", err)
+		return 1
+	}
+	return 0
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, p := range splitList(s) {
+		n, err := strconv.Atoi(p)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a positive integer", p)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// suite is one RunSuite in progress.
+type suite struct {
+	c       SuiteConfig
+	out     *os.File // results.jsonl
+	records []Record
+	start   time.Time
+}
+
+func (s *suite) logf(format string, a ...any) {
+	fmt.Fprintf(s.c.Log, "[%6.1fs] %s\n", time.Since(s.start).Seconds(), fmt.Sprintf(format, a...))
+}
+
+func (s *suite) record(r Record) {
+	s.records = append(s.records, r)
+	b, _ := json.Marshal(r)
+	fmt.Fprintf(s.out, "%s\n", b)
+}
+
+func modeName(members int, fsync bool) string {
+	shape := "standalone"
+	if members > 1 {
+		shape = fmt.Sprintf("%d members", members)
+	}
+	return fmt.Sprintf("%s forceSync=%s", shape, yesNo(fsync))
+}
+
+// RunSuite runs the whole comparison and returns the report (markdown). The
+// results directory gets results.jsonl (every run), report.md, machine.txt,
+// the zoo.cfg of each server, and profiles/.
+func RunSuite(c SuiteConfig) (string, error) {
+	if c.Rounds <= 0 {
+		c.Rounds = 3
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+	// Absolute, since zkit serve runs in its own directory and writes its
+	// profiles here.
+	out, err := filepath.Abs(c.OutDir)
+	if err != nil {
+		return "", err
+	}
+	c.OutDir = out
+	if err := os.MkdirAll(filepath.Join(c.OutDir, "profiles"), 0o755); err != nil {
+		return "", err
+	}
+	f, err := os.Create(filepath.Join(c.OutDir, "results.jsonl"))
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	s := &suite{c: c, out: f, start: time.Now()}
+	machine := MachineInfo()
+	_ = os.WriteFile(filepath.Join(c.OutDir, "machine.txt"), []byte(machine), 0o644)
+	s.logf("results in %s", c.OutDir)
+
+	var errs []error
+	for i, fsync := range c.ForceSync {
+		ops := c.Ops
+		if i > 0 {
+			ops = without(ops, OpGet) // reads never touch the disk
+		}
+		if err := s.grid(fsync, ops, i == 0 && c.ClientCheck); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.RSSZnodes > 0 {
+		for _, size := range c.RSSSizes {
+			if err := s.rss(size); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if c.Ensemble {
+		if err := s.ensemble(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.Profile {
+		if err := s.profiles(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	report := Report(s.records, c, machine)
+	_ = os.WriteFile(filepath.Join(c.OutDir, "report.md"), []byte(report), 0o644)
+	s.logf("done; report in %s", filepath.Join(c.OutDir, "report.md"))
+	return report, errors.Join(errs...)
+}
+
+func without(list []string, drop string) []string {
+	var out []string
+	for _, v := range list {
+		if v != drop {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// pair starts both servers for a mode.
+func (s *suite) pair(spec Spec) (a, z Target, err error) {
+	t0 := time.Now()
+	a, err = s.c.Apache.Launch(spec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", s.c.Apache.Name(), err)
+	}
+	s.logf("%s serving on %v (pid %v) after %v", s.c.Apache.Name(), a.Hosts(), a.PIDs(), time.Since(t0).Round(time.Millisecond))
+	t0 = time.Now()
+	z, err = s.c.Zkit.Launch(spec)
+	if err != nil {
+		a.Stop()
+		return nil, nil, fmt.Errorf("%s: %w", s.c.Zkit.Name(), err)
+	}
+	s.logf("%s serving on %v (pid %v) after %v", s.c.Zkit.Name(), z.Hosts(), z.PIDs(), time.Since(t0).Round(time.Millisecond))
+	return a, z, nil
+}
+
+func (s *suite) saveConfigs(tag string, a, z Target, spec Spec) {
+	if ac, ok := a.(interface{ ConfigFile() string }); ok {
+		if b, err := os.ReadFile(ac.ConfigFile()); err == nil {
+			_ = os.WriteFile(filepath.Join(s.c.OutDir, "zoo-apache-"+tag+".cfg"), b, 0o644)
+		}
+	}
+	_ = os.WriteFile(filepath.Join(s.c.OutDir, "zoo-zkit-"+tag+".cfg"), []byte(ZkitConfig(spec, "<tmp>/data")), 0o644)
+}
+
+func (s *suite) cfg(op string, clients int, t Target, label string) Config {
+	return Config{
+		Hosts: t.Hosts(), Clients: clients, Inflight: s.c.Inflight, Op: op,
+		ReadRatio: s.c.ReadRatio, Size: s.c.Size, Znodes: s.c.Znodes,
+		Duration: s.c.Duration, Warmup: s.c.Warmup, Seed: 1, Cleanup: true,
+		ServerPIDs: t.PIDs(), Label: label,
+	}
+}
+
+// grid runs every workload at every client count on both servers, rounds
+// times, alternating which server goes first.
+func (s *suite) grid(fsync bool, ops []string, clientCheck bool) error {
+	spec := Spec{Members: 1, ForceSync: fsync, TickTime: s.c.TickTime}
+	mode := modeName(1, fsync)
+	s.logf("== %s: starting both servers", mode)
+	a, z, err := s.pair(spec)
+	if err != nil {
+		return err
+	}
+	defer a.Stop()
+	defer z.Stop()
+	s.saveConfigs("forcesync-"+yesNo(fsync), a, z, spec)
+	names := map[Target]string{a: s.c.Apache.Name(), z: s.c.Zkit.Name()}
+	if s.c.ServerWarmup > 0 {
+		for _, t := range []Target{a, z} {
+			for _, op := range ops {
+				cfg := s.cfg(op, 16, t, "warmup")
+				cfg.Duration, cfg.Warmup = s.c.ServerWarmup, 0
+				if _, err := Run(cfg); err != nil {
+					return fmt.Errorf("%s warmup %s on %s: %w", mode, op, names[t], err)
+				}
+			}
+		}
+		s.logf("warmed up (%v per server and workload)", s.c.ServerWarmup)
+	}
+	var errs []error
+	for round := 1; round <= s.c.Rounds; round++ {
+		order := []Target{a, z}
+		if round%2 == 0 {
+			order = []Target{z, a}
+		}
+		for _, op := range ops {
+			for _, n := range s.c.Clients {
+				for _, t := range order {
+					res, err := Run(s.cfg(op, n, t, names[t]))
+					if err != nil {
+						errs = append(errs, fmt.Errorf("%s round %d %s x%d on %s: %w", mode, round, op, n, names[t], err))
+						if res == nil {
+							continue
+						}
+					}
+					s.record(Record{Phase: "grid", Mode: mode, Round: round, Server: names[t], Result: res})
+					s.logf("%s r%d %-6s x%-3d %-9s %8.0f ops/s  cpu %6.1fµs/op  p99 %8s  rss %s  err %d",
+						yesNo(fsync), round, op, n, names[t], res.OpsPerSec, res.ServerCPUPerOp,
+						fmtMicros(res.P99), fmtBytes(res.ServerRSS), res.Errors)
+				}
+			}
+		}
+	}
+	if clientCheck {
+		if err := s.clientCheck(mode, a, z, names); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// clientCheck runs the heaviest read load from one load-generator process
+// and then split over two, on each server: if the client limited the
+// figures, two processes would give a higher total.
+func (s *suite) clientCheck(mode string, a, z Target, names map[Target]string) error {
+	if len(s.c.BenchCmd) == 0 {
+		return nil
+	}
+	n := s.c.Clients[len(s.c.Clients)-1]
+	if n < 2 {
+		n = 2
+	}
+	var errs []error
+	for _, t := range []Target{a, z} {
+		for _, procs := range []int{1, 2} {
+			results, err := s.benchProcs(procs, n, t)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("client check on %s with %d processes: %w", names[t], procs, err))
+				continue
+			}
+			var total float64
+			for _, r := range results {
+				total += r.OpsPerSec
+				s.record(Record{Phase: "client-check", Mode: mode, Server: names[t], Result: r, Note: strconv.Itoa(procs) + " processes"})
+			}
+			s.logf("client check %s: %d process(es) x %d clients: %.0f ops/s", names[t], procs, n/procs, total)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *suite) benchProcs(procs, clients int, t Target) ([]*Result, error) {
+	var wg sync.WaitGroup
+	results := make([]*Result, procs)
+	errs := make([]error, procs)
+	for p := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			args := append(append([]string{}, s.c.BenchCmd[1:]...),
+				"--json", "--hosts", strings.Join(t.Hosts(), ","), "--op", OpGet,
+				"--clients", strconv.Itoa(clients/procs), "--inflight", strconv.Itoa(s.c.Inflight),
+				"--size", strconv.Itoa(s.c.Size), "--znodes", strconv.Itoa(s.c.Znodes),
+				"--duration", s.c.Duration.String(), "--warmup", s.c.Warmup.String(),
+				"--seed", strconv.Itoa(p+1), "--label", fmt.Sprintf("process %d of %d", p+1, procs))
+			cmd := exec.Command(s.c.BenchCmd[0], args...)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				errs[p] = fmt.Errorf("%v: %s", err, stderr.String())
+				return
+			}
+			var r Result
+			if err := json.Unmarshal(firstLine(out), &r); err != nil {
+				errs[p] = fmt.Errorf("bad output %q: %w", out, err)
+				return
+			}
+			results[p] = &r
+		}()
+	}
+	wg.Wait()
+	return results, errors.Join(errs...)
+}
+
+func firstLine(b []byte) []byte {
+	sc := bufio.NewScanner(strings.NewReader(string(b)))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	if sc.Scan() {
+		return sc.Bytes()
+	}
+	return nil
+}
+
+// rss loads RSSZnodes znodes of size bytes into fresh servers and records
+// their resident memory before and after.
+func (s *suite) rss(size int) error {
+	spec := Spec{Members: 1, ForceSync: false, TickTime: s.c.TickTime}
+	mode := modeName(1, false)
+	s.logf("== RSS after %d znodes of %d bytes (fresh servers)", s.c.RSSZnodes, size)
+	a, z, err := s.pair(spec)
+	if err != nil {
+		return err
+	}
+	defer a.Stop()
+	defer z.Stop()
+	var errs []error
+	for _, t := range []Target{a, z} {
+		name := s.c.Apache.Name()
+		if t == z {
+			name = s.c.Zkit.Name()
+		}
+		idle, err := SampleProcs(t.PIDs())
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.record(Record{Phase: "rss", Mode: mode, Server: name, Value: float64(idle.RSS), Note: "idle"})
+		res, err := Run(Config{
+			Hosts: t.Hosts(), Clients: 16, Inflight: 16, Op: OpCreate, Size: size,
+			Count: int64(s.c.RSSZnodes), Seed: 1, ServerPIDs: t.PIDs(), Label: name,
+			Root: "/zkit-bench-rss",
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("loading %s: %w", name, err))
+			continue
+		}
+		time.Sleep(2 * time.Second) // let background work (snapshots, GC) settle
+		after, err := SampleProcs(t.PIDs())
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		note := fmt.Sprintf("%d znodes x %d B", res.Ops, size)
+		s.record(Record{Phase: "rss", Mode: mode, Server: name, Result: res, Value: float64(after.RSS), Note: note})
+		s.logf("%s: RSS idle %s, after %s: %s (load %.0f creates/s)", name, fmtBytes(idle.RSS), note, fmtBytes(after.RSS), res.OpsPerSec)
+	}
+	return errors.Join(errs...)
+}
+
+// ensemble measures, for 3 members, start-to-first-write and leader
+// failover. zkit's side records "pending" until its launcher runs
+// ensembles.
+func (s *suite) ensemble() error {
+	spec := Spec{Members: 3, ForceSync: true, TickTime: s.c.TickTime}
+	mode := modeName(3, true)
+	s.logf("== %s: ensemble start and failover", mode)
+	var errs []error
+	for _, l := range []Launcher{s.c.Apache, s.c.Zkit} {
+		t0 := time.Now()
+		t, err := l.Launch(spec)
+		if errors.Is(err, ErrAwaitsEnsemble) {
+			s.record(Record{Phase: "ensemble", Mode: mode, Server: l.Name(), Note: "pending: " + err.Error()})
+			s.logf("%s: pending (%v)", l.Name(), err)
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s ensemble: %w", l.Name(), err))
+			continue
+		}
+		if err := firstWrite(t.Hosts(), "/zkit-bench-start", 30*time.Second); err != nil {
+			errs = append(errs, fmt.Errorf("%s ensemble first write: %w", l.Name(), err))
+			t.Stop()
+			continue
+		}
+		start := time.Since(t0)
+		s.record(Record{Phase: "ensemble", Mode: mode, Server: l.Name(), Value: start.Seconds(), Note: "start-to-first-write"})
+		s.logf("%s: start to first write %v", l.Name(), start.Round(time.Millisecond))
+		if fo, ok := t.(Failover); ok {
+			if d, err := failover(t, fo); err != nil {
+				errs = append(errs, fmt.Errorf("%s failover: %w", l.Name(), err))
+			} else {
+				s.record(Record{Phase: "ensemble", Mode: mode, Server: l.Name(), Value: d.Seconds(), Note: "leader failover"})
+				s.logf("%s: leader failover (kill -9 to first write) %v", l.Name(), d.Round(time.Millisecond))
+			}
+		}
+		t.Stop()
+	}
+	return errors.Join(errs...)
+}
+
+// firstWrite retries a create on each host until one succeeds.
+func firstWrite(hosts []string, path string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for i := 0; time.Now().Before(deadline); i++ {
+		last = tryCreate(hosts[i%len(hosts)], path)
+		if last == nil {
+			return nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return fmt.Errorf("no write within %v: %w", timeout, last)
+}
+
+func tryCreate(host, path string) error {
+	sess, err := dial(host, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = sess.close(2) }()
+	_ = sess.nc.SetDeadline(time.Now().Add(2 * time.Second))
+	var b reqBuf
+	if _, err := sess.nc.Write(b.create(1, path, nil)); err != nil {
+		return err
+	}
+	_, code, err := sess.readReply()
+	if err != nil {
+		return err
+	}
+	if code != proto.ErrOK && code != proto.ErrNodeExists { // either shows the write path works
+		return code
+	}
+	return nil
+}
+
+// failover kills the leader and measures until a write succeeds through a
+// surviving member.
+func failover(t Target, fo Failover) (time.Duration, error) {
+	leader := fo.Leader()
+	if leader < 0 {
+		return 0, errors.New("no leader")
+	}
+	var rest []string
+	for i, h := range t.Hosts() {
+		if i != leader {
+			rest = append(rest, h)
+		}
+	}
+	t0 := time.Now()
+	if err := fo.Kill(leader); err != nil {
+		return 0, err
+	}
+	if err := firstWrite(rest, "/zkit-bench-failover", 60*time.Second); err != nil {
+		return 0, err
+	}
+	return time.Since(t0), nil
+}
+
+// profiles runs zkit with --cpuprofile and --memprofile under each
+// workload and, when the go tool is at hand, saves `go tool pprof -top`.
+func (s *suite) profiles() error {
+	dir := filepath.Join(s.c.OutDir, "profiles")
+	var errs []error
+	for _, op := range s.c.Ops {
+		cpu := filepath.Join(dir, op+".cpu.pprof")
+		heap := filepath.Join(dir, op+".heap.pprof")
+		spec := Spec{Members: 1, ForceSync: true, TickTime: s.c.TickTime,
+			ServeArgs: []string{"--cpuprofile", cpu, "--memprofile", heap}}
+		z, err := s.c.Zkit.Launch(spec)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		cfg := s.cfg(op, s.c.ProfileClients, z, "zkit (profiled)")
+		cfg.Duration = s.c.ProfileDuration
+		cfg.Cleanup = false // the server is thrown away; keep deletes out of the profile
+		res, err := Run(cfg)
+		if stopErr := z.Stop(); stopErr != nil {
+			errs = append(errs, stopErr)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("profiling %s: %w", op, err))
+			continue
+		}
+		s.record(Record{Phase: "profile", Mode: modeName(1, true), Server: s.c.Zkit.Name(), Result: res, Note: cpu})
+		s.logf("profiled zkit under %s x%d: %.0f ops/s, %.1fµs CPU/op -> %s", op, s.c.ProfileClients, res.OpsPerSec, res.ServerCPUPerOp, cpu)
+		pprofTop(cpu, "", filepath.Join(dir, op+".cpu.top.txt"))
+		pprofTop(cpu, "-cum", filepath.Join(dir, op+".cpu.cum.txt"))
+		pprofTop(heap, "-sample_index=alloc_space", filepath.Join(dir, op+".alloc_space.top.txt"))
+		pprofTop(heap, "-sample_index=inuse_space", filepath.Join(dir, op+".inuse_space.top.txt"))
+	}
+	return errors.Join(errs...)
+}
+
+// pprofTop writes `go tool pprof -top` of a profile, if go is installed.
+func pprofTop(profile, extra, out string) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		if p := filepath.Join(runtime.GOROOT(), "bin", "go"); isFile(p) {
+			goBin = p
+		} else {
+			return
+		}
+	}
+	args := []string{"tool", "pprof", "-top", "-nodecount=40"}
+	if extra != "" {
+		args = append(args, extra)
+	}
+	args = append(args, profile)
+	b, err := exec.Command(goBin, args...).CombinedOutput()
+	if err == nil {
+		_ = os.WriteFile(out, b, 0o644)
+	}
+}
+
+func isFile(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// MachineInfo describes the machine: CPUs, CPU model, kernel, memory, Go
+// and Java versions.
+func MachineInfo() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "nproc: %d\n", runtime.NumCPU())
+	if ci, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(ci), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				fmt.Fprintf(&b, "cpu: %s\n", strings.TrimSpace(v))
+				break
+			}
+		}
+	}
+	if v, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		fmt.Fprintf(&b, "kernel: %s\n", strings.TrimSpace(string(v)))
+	}
+	if mi, err := os.ReadFile("/proc/meminfo"); err == nil {
+		l, _, _ := strings.Cut(string(mi), "\n")
+		fmt.Fprintf(&b, "memory: %s\n", strings.Join(strings.Fields(strings.TrimPrefix(l, "MemTotal:")), " "))
+	}
+	fmt.Fprintf(&b, "go (load generator and zkit): %s\n", runtime.Version())
+	if out, err := exec.Command("java", "-version").CombinedOutput(); err == nil {
+		l, _, _ := strings.Cut(string(out), "\n")
+		fmt.Fprintf(&b, "java: %s\n", strings.TrimSpace(l))
+	}
+	if out, err := exec.Command("dpkg-query", "-W", "-f=${Version}", "zookeeper").Output(); err == nil {
+		fmt.Fprintf(&b, "apache zookeeper (debian package): %s\n", strings.TrimSpace(string(out)))
+	}
+	return b.String()
+}

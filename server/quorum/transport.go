@@ -46,6 +46,7 @@ type Transport struct {
 	dialing   map[uint64]bool
 	links     map[uint64]*qlink // by link id
 	blocked   map[uint64]bool
+	incoming  map[net.Conn]struct{}
 	closed    bool
 	wg        sync.WaitGroup
 	nextRetry map[uint64]time.Time
@@ -75,6 +76,7 @@ func NewTransport(id uint64, quorumAddr, electionAddr string, log *slog.Logger) 
 		id: id, log: log, inbox: make(chan Inbound, 4096), quorumLn: ql, electionLn: el,
 		addrs: map[uint64]Addrs{}, electOut: map[uint64]*frameConn{}, dialing: map[uint64]bool{},
 		links: map[uint64]*qlink{}, blocked: map[uint64]bool{}, nextRetry: map[uint64]time.Time{},
+		incoming: map[net.Conn]struct{}{},
 	}, nil
 }
 
@@ -111,6 +113,9 @@ func (t *Transport) Close() {
 	for _, l := range t.links {
 		l.dead = true
 		l.fc.close()
+	}
+	for c := range t.incoming {
+		c.Close()
 	}
 	t.mu.Unlock()
 	t.quorumLn.Close()
@@ -172,8 +177,22 @@ func (t *Transport) acceptLoop(ln net.Listener, serve func(net.Conn)) {
 			}
 			continue
 		}
+		t.mu.Lock()
+		if t.closed {
+			t.mu.Unlock()
+			nc.Close()
+			continue
+		}
+		t.incoming[nc] = struct{}{}
+		t.mu.Unlock()
 		t.wg.Add(1)
-		go func() { defer t.wg.Done(); serve(nc) }()
+		go func() {
+			defer t.wg.Done()
+			serve(nc)
+			t.mu.Lock()
+			delete(t.incoming, nc)
+			t.mu.Unlock()
+		}()
 	}
 }
 

@@ -52,7 +52,7 @@ mkdir -p "$out"
 ln -sfn "$(basename "$out")" bin/bench-results/latest
 extra=()
 if [ "$mode" = profile ]; then
-    extra=(--force-sync= --rss-znodes 0 --ensemble=false --client-check=false)
+    extra=(--force-sync= --rss-znodes 0 --recovery-znodes 0 --ensemble=false --client-check=false)
 fi
 # shellcheck disable=SC2086 # BENCH_FLAGS is a list of words
 bin/zkit bench suite --out "$out" "${extra[@]}" ${BENCH_FLAGS:-} "$@" 2> >(tee "$out/progress.log" >&2)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -24,6 +26,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	var cfg Config
 	var hosts string
 	var jsonOnly bool
+	var cpuProfile string
 	fs.StringVar(&hosts, "hosts", "127.0.0.1:2181", "comma-separated host:port list; client i connects to host i mod n")
 	fs.IntVar(&cfg.Clients, "clients", 16, "sessions (one TCP connection each)")
 	fs.IntVar(&cfg.Inflight, "inflight", 1, "requests in flight per session (pipelining depth)")
@@ -40,6 +43,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.IntSliceVar(&cfg.ServerPIDs, "server-pid", nil, "local server process(es) whose CPU per op and RSS to report (from /proc)")
 	fs.StringVar(&cfg.Label, "label", "", "free text copied into the JSON result")
 	fs.BoolVar(&jsonOnly, "json", false, "print only the JSON line, not the table")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the load generator itself to this file (what the client costs)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: zkit bench [flags]        one load-generator run against ZooKeeper servers\n")
 		fmt.Fprintf(stderr, "       zkit bench suite [flags]  zkit and Apache ZooKeeper side by side (see --help)\n\n")
@@ -56,6 +60,19 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Hosts = splitList(hosts)
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "zkit bench:", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "zkit bench:", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
+	}
 	res, err := Run(cfg)
 	if res != nil {
 		line, _ := json.Marshal(res)

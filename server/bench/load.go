@@ -96,16 +96,8 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// kinds of request a client sends.
-const (
-	kCreate = iota
-	kSet
-	kGet
-)
-
 type pending struct {
 	xid  int32
-	kind uint8
 	sent time.Time
 }
 
@@ -129,7 +121,6 @@ type client struct {
 	ops    int64 // OK replies within the window
 	errs   map[proto.Err]int64
 	errN   int64 // error replies and lost requests, whole run
-	sent   int64 // requests written
 	creats int64 // creates sent (their sequence numbers are 0..creats-1)
 	xid    int32
 	err    error // connection failure
@@ -484,30 +475,23 @@ func (c *client) next(b *reqBuf, now time.Time) []byte {
 	cfg := &c.r.cfg
 	c.xid++
 	var frame []byte
-	var kind uint8
 	switch cfg.Op {
 	case OpCreate:
-		kind = kCreate
 		frame = b.createSeq(c.xid, c.r.prefix, c.idx, c.creats, c.r.data)
 		c.creats++
 	case OpSet:
-		kind = kSet
 		frame = b.setData(c.xid, c.r.paths[c.rng.IntN(len(c.r.paths))], c.r.data)
 	case OpGet:
-		kind = kGet
 		frame = b.getData(c.xid, c.r.paths[c.rng.IntN(len(c.r.paths))])
 	case OpMixed:
 		if c.rng.Float64() < cfg.ReadRatio {
-			kind = kGet
 			frame = b.getData(c.xid, c.r.paths[c.rng.IntN(len(c.r.paths))])
 		} else {
-			kind = kSet
 			frame = b.setData(c.xid, c.r.paths[c.rng.IntN(len(c.r.paths))], c.r.data)
 		}
 	}
-	c.ring[(c.head+c.n)%len(c.ring)] = pending{xid: c.xid, kind: kind, sent: now}
+	c.ring[(c.head+c.n)%len(c.ring)] = pending{xid: c.xid, sent: now}
 	c.n++
-	c.sent++
 	return frame
 }
 

@@ -3,6 +3,7 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -95,7 +96,7 @@ func (l ApacheLauncher) Launch(spec Spec) (Target, error) {
 		if err != nil {
 			return nil, err
 		}
-		return apacheServer{s}, nil
+		return &apacheServer{s: s, jvm: l.JVMArgs}, nil
 	}
 	e, err := oracle.LaunchEnsemble(spec.Members, opts)
 	if err != nil {
@@ -104,14 +105,147 @@ func (l ApacheLauncher) Launch(spec Spec) (Target, error) {
 	return apacheEnsemble{e}, nil
 }
 
-type apacheServer struct{ s *oracle.Server }
+type apacheServer struct {
+	s   *oracle.Server
+	jvm []string
+	// After a Restart the JVM is one this package started itself on the
+	// oracle's directory (the oracle has no standalone restart).
+	own  *exec.Cmd
+	done chan struct{}
+	addr string
+}
 
-func (a apacheServer) Hosts() []string { return []string{a.s.Addr()} }
-func (a apacheServer) PIDs() []int     { return []int{a.s.PID()} }
-func (a apacheServer) Stop() error     { a.s.Stop(); return nil }
+func (a *apacheServer) Hosts() []string {
+	if a.own != nil {
+		return []string{a.addr}
+	}
+	return []string{a.s.Addr()}
+}
+
+func (a *apacheServer) PIDs() []int {
+	if a.own != nil {
+		return []int{a.own.Process.Pid}
+	}
+	return []int{a.s.PID()}
+}
+
+func (a *apacheServer) Stop() error {
+	a.stopOwn()
+	a.s.Stop()
+	return nil
+}
+
+func (a *apacheServer) stopOwn() {
+	if a.own == nil {
+		return
+	}
+	select {
+	case <-a.done:
+	default:
+		_ = a.own.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-a.done:
+		case <-time.After(10 * time.Second):
+			_ = a.own.Process.Kill()
+			<-a.done
+		}
+	}
+}
 
 // ConfigFile returns the zoo.cfg the server runs with.
-func (a apacheServer) ConfigFile() string { return filepath.Join(a.s.Dir(), "zoo.cfg") }
+func (a *apacheServer) ConfigFile() string { return filepath.Join(a.s.Dir(), "zoo.cfg") }
+
+// Restart implements Restarter: SIGKILL (a crash), then the same java
+// command as the oracle package's (Debian's jars, the oracle's zoo.cfg,
+// log4j.properties and data/) on a client port picked free, polled with
+// srvr until it serves. It returns the time from exec to serving.
+func (a *apacheServer) Restart() (time.Duration, error) {
+	if a.own != nil {
+		_ = a.own.Process.Kill()
+		<-a.done
+	} else {
+		a.s.Kill()
+	}
+	dir := a.s.Dir()
+	cfgPath := filepath.Join(dir, "zoo.cfg")
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return 0, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return 0, err
+	}
+	// The oracle's standalone config binds the client port through the
+	// server.1 line's client address ("...;127.0.0.1:0" or a port a
+	// previous restart chose).
+	lines := strings.Split(string(cfg), "\n")
+	found := false
+	for i, l := range lines {
+		if strings.HasPrefix(l, "server.1=") {
+			if j := strings.LastIndex(l, ";"); j >= 0 {
+				lines[i] = l[:j] + fmt.Sprintf(";127.0.0.1:%d", port)
+				found = true
+			}
+		}
+	}
+	if !found {
+		return 0, fmt.Errorf("%s: no server.1 line with a client address", cfgPath)
+	}
+	if err := os.WriteFile(cfgPath, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		return 0, err
+	}
+	java, err := exec.LookPath("java")
+	if err != nil {
+		return 0, err
+	}
+	var cp []string
+	for _, j := range []string{"zookeeper.jar", "zookeeper-jute.jar", "slf4j-api.jar", "slf4j-log4j12.jar", "log4j-1.2.jar"} {
+		cp = append(cp, filepath.Join(oracle.DefaultJarDir, j))
+	}
+	args := []string{"-Dlog4j.configuration=file:" + filepath.Join(dir, "log4j.properties")}
+	args = append(args, a.jvm...)
+	args = append(args, "-cp", strings.Join(cp, ":"), "org.apache.zookeeper.server.ZooKeeperServerMain", cfgPath)
+	con, err := os.OpenFile(filepath.Join(dir, "console.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return 0, err
+	}
+	cmd := exec.Command(java, args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = con, con
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		con.Close()
+		return 0, err
+	}
+	a.own, a.done, a.addr = cmd, make(chan struct{}), fmt.Sprintf("127.0.0.1:%d", port)
+	go func() { _ = cmd.Wait(); con.Close(); close(a.done) }()
+	deadline := t0.Add(10 * time.Minute)
+	for time.Now().Before(deadline) {
+		select {
+		case <-a.done:
+			return 0, fmt.Errorf("java exited: %v\n%s", cmd.ProcessState, a.s.LogTail(30))
+		default:
+		}
+		if mode, err := oracle.Mode(a.addr); err == nil && mode != "" {
+			return time.Since(t0), nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return 0, errors.New("Apache ZooKeeper did not serve within 10 minutes of a restart")
+}
+
+// freePort returns a port that was free a moment ago (Apache cannot bind
+// port 0 through this restart path and report it back).
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
 
 type apacheEnsemble struct{ e *oracle.Ensemble }
 
@@ -182,8 +316,8 @@ func (l ZkitLauncher) Launch(spec Spec) (Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	z := &zkitServer{dir: dir}
-	if err := z.start(cmd, spec); err != nil {
+	z := &zkitServer{dir: dir, command: cmd, spec: spec}
+	if err := z.start(); err != nil {
 		tail := tailOf(filepath.Join(dir, "zkit.log"), 2000)
 		z.Stop()
 		return nil, fmt.Errorf("starting zkit: %w\n%s", err, tail)
@@ -192,13 +326,18 @@ func (l ZkitLauncher) Launch(spec Spec) (Target, error) {
 }
 
 type zkitServer struct {
-	dir  string
-	addr string
-	cmd  *exec.Cmd
-	done chan struct{}
+	dir     string
+	command []string
+	spec    Spec
+	addr    string
+	cmd     *exec.Cmd
+	done    chan struct{}
 }
 
-func (z *zkitServer) start(command []string, spec Spec) error {
+// start runs `zkit serve` on the directory (creating zoo.cfg and data/ the
+// first time) and waits for its ready file.
+func (z *zkitServer) start() error {
+	command, spec := z.command, z.spec
 	data := filepath.Join(z.dir, "data")
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return err
@@ -208,7 +347,8 @@ func (z *zkitServer) start(command []string, spec Spec) error {
 		return err
 	}
 	ready := filepath.Join(z.dir, "ready")
-	logf, err := os.Create(filepath.Join(z.dir, "zkit.log"))
+	_ = os.Remove(ready)
+	logf, err := os.OpenFile(filepath.Join(z.dir, "zkit.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
@@ -249,6 +389,28 @@ func (z *zkitServer) PIDs() []int     { return []int{z.cmd.Process.Pid} }
 // Stop sends SIGTERM (the server writes its profiles and exits), then
 // SIGKILL after 10 s, to this PID only, and removes the directory.
 func (z *zkitServer) Stop() error {
+	err := z.terminate()
+	os.RemoveAll(z.dir)
+	return err
+}
+
+// Restart implements Restarter: SIGKILL (a crash: recovery replays the
+// txn log since the newest snapshot), then `zkit serve` again on the same
+// dataDir; it returns the time from exec to the ready file (written once
+// the data directory is recovered and the port is bound).
+func (z *zkitServer) Restart() (time.Duration, error) {
+	if z.cmd != nil && z.cmd.Process != nil {
+		_ = z.cmd.Process.Kill()
+		<-z.done
+	}
+	t0 := time.Now()
+	if err := z.start(); err != nil {
+		return 0, fmt.Errorf("restarting zkit: %w\n%s", err, tailOf(filepath.Join(z.dir, "zkit.log"), 2000))
+	}
+	return time.Since(t0), nil
+}
+
+func (z *zkitServer) terminate() error {
 	var err error
 	if z.cmd != nil && z.cmd.Process != nil {
 		select {
@@ -264,7 +426,6 @@ func (z *zkitServer) Stop() error {
 			}
 		}
 	}
-	os.RemoveAll(z.dir)
 	return err
 }
 

@@ -326,9 +326,15 @@ func (c *Conn) handle(frame []byte) error {
 		c.Close()
 		return nil
 	}
+	// Hold the outbox while submitting: a read answered right here is
+	// written by this goroutine, with no switch to the writer.
+	c.out.hold()
 	c.srv.proc.Submit(&pipeline.Request{
 		Client: c, Session: id, Xid: h.Xid, Op: h.Type, Body: body, IDs: c.AuthIDs(),
 	})
+	if err := c.out.flushDirect(c.nc); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -411,18 +417,27 @@ func (c *Conn) writeLoop() {
 		case <-c.closed:
 			return
 		}
-		data, closing := c.out.take()
-		if len(data) > 0 {
-			if _, err := c.nc.Write(data); err != nil {
-				c.out.closeAfterFlush()
+		for {
+			data, closing, ok := c.out.take()
+			if !ok {
+				break // the reader is writing; it wakes us if more is queued
+			}
+			if len(data) > 0 {
+				if _, err := c.nc.Write(data); err != nil {
+					c.out.done(data)
+					c.out.closeAfterFlush()
+					c.closeNow()
+					return
+				}
+			}
+			more := c.out.done(data)
+			if closing {
 				c.closeNow()
 				return
 			}
-		}
-		c.out.recycle(data)
-		if closing {
-			c.closeNow()
-			return
+			if !more {
+				break
+			}
 		}
 	}
 }

@@ -2,7 +2,9 @@ package conn
 
 import (
 	"encoding/binary"
+	"io"
 	"sync"
+	"sync/atomic"
 
 	"zkit/server/jute"
 	"zkit/server/proto"
@@ -12,12 +14,20 @@ import (
 // connection's reader, the apply loop, watch triggers) append under a
 // mutex; the writer goroutine swaps the buffer out and writes everything
 // queued in one system call.
+//
+// While the connection's reader answers a request itself (a read), it
+// holds the outbox: appends do not wake the writer, and the reader writes
+// what is queued with one system call of its own when it is done — the
+// common case of a read costs no goroutine switch. Only one goroutine
+// writes at a time (writing).
 type outbox struct {
 	mu      sync.Mutex
 	buf     []byte
 	spare   []byte
 	closing bool // close the connection once buf is written
 	closed  bool // no more appends
+	writing bool // a goroutine is writing what it took
+	held    atomic.Bool
 	wake    chan struct{}
 	enc     jute.Encoder
 }
@@ -63,6 +73,13 @@ func (o *outbox) raw(b []byte) {
 }
 
 func (o *outbox) signal() {
+	if o.held.Load() {
+		return
+	}
+	o.wakeWriter()
+}
+
+func (o *outbox) wakeWriter() {
 	select {
 	case o.wake <- struct{}{}:
 	default:
@@ -79,26 +96,62 @@ func (o *outbox) closeAfterFlush() {
 	o.signal()
 }
 
-// take swaps out the queued bytes.
-func (o *outbox) take() (data []byte, closing bool) {
+// take swaps out the queued bytes unless another goroutine is writing;
+// the taker must call done after writing them.
+func (o *outbox) take() (data []byte, closing, ok bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.writing {
+		return nil, o.closing, false
+	}
 	data = o.buf
 	o.buf = o.spare[:0]
 	o.spare = nil
-	return data, o.closing
+	o.writing = true
+	return data, o.closing, true
 }
 
-// recycle returns a written buffer for reuse, unless it grew very large.
-func (o *outbox) recycle(b []byte) {
-	if cap(b) > 1<<20 {
-		return
-	}
+// done ends a write and reports whether more is queued (or a close is
+// due), so the writer goes round again.
+func (o *outbox) done(written []byte) (more bool) {
 	o.mu.Lock()
-	if o.spare == nil {
-		o.spare = b[:0]
+	o.writing = false
+	if cap(written) <= 1<<20 && o.spare == nil {
+		o.spare = written[:0]
+	}
+	more = len(o.buf) > 0 || o.closing
+	o.mu.Unlock()
+	return more
+}
+
+// hold makes appends stop waking the writer until flushDirect.
+func (o *outbox) hold() { o.held.Store(true) }
+
+// flushDirect releases the outbox and writes what is queued on the
+// caller's goroutine, unless the writer is busy or a close is pending, in
+// which case the writer is woken to do it.
+func (o *outbox) flushDirect(w io.Writer) error {
+	o.held.Store(false)
+	o.mu.Lock()
+	if o.writing || o.closing || len(o.buf) == 0 {
+		pending := len(o.buf) > 0 || o.closing
+		o.mu.Unlock()
+		if pending {
+			o.wakeWriter()
+		}
+		return nil
 	}
 	o.mu.Unlock()
+	data, _, ok := o.take()
+	if !ok {
+		o.wakeWriter()
+		return nil
+	}
+	_, err := w.Write(data)
+	if o.done(data) {
+		o.wakeWriter()
+	}
+	return err
 }
 
 // pending returns the number of queued bytes.

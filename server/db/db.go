@@ -59,3 +59,20 @@ func (d *DB) LastZxid() int64 {
 	defer d.mu.RUnlock()
 	return d.tree.LastZxid()
 }
+
+// ReadPausing runs fn under the read lock. fn may call pause to let writers
+// in: pause releases the lock, runs unlocked (if not nil) and takes the lock
+// again. A long scan — a fuzzy snapshot — walks the tree this way without
+// stopping the apply loop for more than a chunk. The tree must not be
+// Replaced while fn runs.
+func (d *DB) ReadPausing(fn func(t *tree.Tree, pause func(unlocked func()))) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	fn(d.tree, func(unlocked func()) {
+		d.mu.RUnlock()
+		defer d.mu.RLock()
+		if unlocked != nil {
+			unlocked()
+		}
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"zkit/server/auth"
@@ -18,6 +19,7 @@ import (
 	"zkit/server/pipeline"
 	"zkit/server/proto"
 	"zkit/server/session"
+	"zkit/server/storage"
 )
 
 // Options configure a server.
@@ -36,8 +38,10 @@ type Options struct {
 	ContainerCheckInterval time.Duration
 	// FourLetterWords answers four-letter words; nil disables them.
 	FourLetterWords func(s *Server, cmd string) []byte
-	Logger          *slog.Logger
-	Now             func() time.Time
+	// Storage is where the data goes; the zero value keeps it in memory.
+	Storage StorageOptions
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 func (o *Options) defaults() {
@@ -77,21 +81,27 @@ type Server struct {
 	Clients  *conn.Server
 	Started  time.Time
 
+	store   atomic.Pointer[storage.Store]
+	failed  chan struct{}
+	failErr atomic.Pointer[error]
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 	once sync.Once
 }
 
-// New builds a standalone server with an in-memory database.
+// New builds a standalone server. Its data directory, if any, is recovered
+// by Start.
 func New(opts Options) *Server {
 	opts.defaults()
 	reg := auth.NewRegistry(opts.SuperDigest)
 	d := db.New(reg, opts.ExtendedTypes)
 	tracker := session.NewTracker(opts.TickTime, opts.ServerID, opts.Now)
+	s := &Server{opts: opts, DB: d, Auth: reg, Sessions: tracker, stop: make(chan struct{}), failed: make(chan struct{})}
 	proc := pipeline.New(d, reg, tracker, pipeline.Options{
-		ExtendedTypes: opts.ExtendedTypes, Logger: opts.Logger, Now: opts.Now,
+		ExtendedTypes: opts.ExtendedTypes, Logger: opts.Logger, Now: opts.Now, Applied: s.applied,
 	})
-	s := &Server{opts: opts, DB: d, Auth: reg, Sessions: tracker, Proc: proc, stop: make(chan struct{})}
+	s.Proc = proc
 	s.Clients = conn.New(conn.Config{
 		Addr:              opts.ClientAddr,
 		MaxClientCnxns:    opts.MaxClientCnxns,
@@ -113,13 +123,22 @@ func (s *Server) fourLetter(cmd string) []byte {
 // Options returns the server's options.
 func (s *Server) Options() Options { return s.opts }
 
-// Start binds the client port and starts serving.
+// Start recovers the data directory, binds the client port and starts
+// serving.
 func (s *Server) Start() error {
+	repl, err := s.openStorage()
+	if err != nil {
+		return err
+	}
 	if err := s.Clients.Listen(); err != nil {
+		s.closeStorage()
 		return fmt.Errorf("binding client port %s: %w", s.opts.ClientAddr, err)
 	}
 	s.Started = s.opts.Now()
-	s.Proc.Start(pipeline.InMemory{P: s.Proc})
+	s.Proc.Start(repl)
+	if st := s.Store(); st != nil {
+		st.Start(s.DB)
+	}
 	s.wg.Add(3)
 	go func() { defer s.wg.Done(); s.Clients.Serve() }()
 	go func() { defer s.wg.Done(); s.expireSessions() }()
@@ -131,13 +150,15 @@ func (s *Server) Start() error {
 // Addr returns the client address actually bound.
 func (s *Server) Addr() net.Addr { return s.Clients.Addr() }
 
-// Stop closes every connection and stops the pipeline.
+// Stop closes every connection and stops the pipeline; the writes already
+// taken are logged and answered first. Then the storage closes.
 func (s *Server) Stop() {
 	s.once.Do(func() {
 		close(s.stop)
 		s.Clients.Close()
 		s.wg.Wait()
 		s.Proc.Stop()
+		s.closeStorage()
 	})
 }
 

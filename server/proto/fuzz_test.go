@@ -158,7 +158,9 @@ func requestSeeds() [][]byte {
 }
 
 func sampleTxns() []*Txn {
-	h := func(t Op) TxnHeader { return TxnHeader{ClientID: 0x100, Cxid: 3, Zxid: 0x100000004, Time: 1700000000000, Type: t} }
+	h := func(t Op) TxnHeader {
+		return TxnHeader{ClientID: 0x100, Cxid: 3, Zxid: 0x100000004, Time: 1700000000000, Type: t}
+	}
 	return []*Txn{
 		{Header: h(OpCreate), Body: &CreateTxn{Form: OpCreate, Path: "/a", Data: []byte("x"), ACL: OpenACLUnsafe, Ephemeral: true, ParentCVersion: 2}},
 		{Header: h(OpCreateTTL), Body: &CreateTxn{Form: OpCreateTTL, Path: "/t", ACL: OpenACLUnsafe, ParentCVersion: 1, TTL: 500}},

@@ -259,3 +259,18 @@ func (t *Tracker) ExpiryBuckets() map[int64][]int64 {
 	}
 	return out
 }
+
+// AddExpiring starts tracking a session restored after a restart: it keeps
+// its negotiated timeout for later touches, but expires after expireIn
+// unless its client comes back first.
+func (t *Tracker) AddExpiring(id int64, timeout int32, expireIn time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.sessions[id]
+	if s == nil {
+		s = &Session{ID: id}
+		t.sessions[id] = s
+	}
+	s.Timeout = timeout
+	t.touch(s, int32(expireIn.Milliseconds()))
+}

@@ -20,6 +20,7 @@ func init() {
 	commands = []command{
 		{"serve", "run a server from a zoo.cfg", runServe},
 		{"version", "print the version", runVersion},
+		{"datadir", "inspect, verify and purge a data directory (snapshots, txn log)", runDatadir},
 		{"bench", "load generator; 'bench suite' compares zkit with Apache ZooKeeper", runBench},
 	}
 }

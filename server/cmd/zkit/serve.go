@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	flag "github.com/spf13/pflag"
@@ -20,11 +18,13 @@ import (
 func runServe(args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var cfgPath, clientAddr, readyFile string
+	var inMemory bool
 	var lf logFlags
 	var prof bench.ProfileFlags
 	fs.StringVar(&cfgPath, "config", "", "path to zoo.cfg (may also be given as the argument)")
 	fs.StringVar(&clientAddr, "client-addr", "", "serve clients on this host:port instead of the config's (port 0 picks a free port)")
 	fs.StringVar(&readyFile, "ready-file", "", "once serving, write the client address actually bound to this file")
+	fs.BoolVar(&inMemory, "in-memory", false, "keep no data directory: nothing survives a restart (throwaway test servers)")
 	lf.register(fs)
 	prof.Register(fs)
 	fs.Usage = func() {
@@ -61,7 +61,7 @@ func runServe(args []string) int {
 		return 1
 	}
 	cfg.LogWarnings(log)
-	srv, err := buildServer(cfg, clientAddr, log)
+	srv, err := buildServer(cfg, clientAddr, inMemory, log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "zkit:", err)
 		return 1
@@ -77,7 +77,9 @@ func runServe(args []string) int {
 			return 1
 		}
 	}
-	waitForSignal(log)
+	if failed := waitForStop(log, srv); failed {
+		return 1
+	}
 	done := make(chan struct{})
 	go func() { srv.Stop(); close(done) }()
 	select {
@@ -90,15 +92,8 @@ func runServe(args []string) int {
 	return 0
 }
 
-func waitForSignal(log *slog.Logger) {
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	s := <-sig
-	log.Info("shutting down", "signal", s.String())
-}
-
 // buildServer maps a zoo.cfg onto a standalone server.
-func buildServer(cfg *config.Config, clientAddr string, log *slog.Logger) (*member.Server, error) {
+func buildServer(cfg *config.Config, clientAddr string, inMemory bool, log *slog.Logger) (*member.Server, error) {
 	if !cfg.Standalone() {
 		return nil, fmt.Errorf("%s: describes an ensemble of %d servers; this zkit build runs standalone servers only", cfg.File, len(cfg.Quorum.Servers))
 	}
@@ -120,6 +115,7 @@ func buildServer(cfg *config.Config, clientAddr string, log *slog.Logger) (*memb
 		ExtendedTypes:          cfg.ExtendedTypesEnabled,
 		SuperDigest:            cfg.SuperDigest,
 		ContainerCheckInterval: containerInterval(cfg),
+		Storage:                storageOptions(cfg, inMemory),
 		FourLetterWords:        admin.FourLetterWords(cfg),
 		Logger:                 log,
 	}

@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 
 	"zkit/server/member"
+	"zkit/server/zab"
 )
 
 // Mode is the role a server plays, as srvr's "Mode:" line and mntr's
@@ -33,10 +34,27 @@ type status struct {
 	ServerID int64
 }
 
-// statusOf returns the role of s. A member.Server is a standalone server
-// for now.
+// statusOf returns the role of s: standalone, or an ensemble member's
+// current role (no Mode while it is looking for a leader, as Apache's srvr
+// has no Mode line then).
 func statusOf(s *member.Server) status {
-	return status{Mode: ModeStandalone, Serving: !s.Started.IsZero(), ServerID: 0}
+	if !s.IsQuorum() {
+		return status{Mode: ModeStandalone, Serving: !s.Started.IsZero(), ServerID: 0}
+	}
+	st := s.Status()
+	out := status{Serving: st.Serving, ServerID: int64(s.Options().Quorum.ID)}
+	if !st.Serving {
+		return out
+	}
+	switch st.Role {
+	case zab.Leading:
+		out.Mode = ModeLeader
+	case zab.Following:
+		out.Mode = ModeFollower
+	case zab.Observing:
+		out.Mode = ModeObserver
+	}
+	return out
 }
 
 // defaultTraceMask is ZooTrace's default text trace level:

@@ -102,8 +102,13 @@ func (s *Server) Listen() error {
 	return nil
 }
 
-// Addr returns the bound address.
-func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+// Addr returns the bound address, or nil before Listen.
+func (s *Server) Addr() net.Addr {
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
 
 // Serve accepts connections until Close.
 func (s *Server) Serve() {

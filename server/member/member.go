@@ -18,6 +18,7 @@ import (
 	"zkit/server/jute"
 	"zkit/server/pipeline"
 	"zkit/server/proto"
+	"zkit/server/quorum"
 	"zkit/server/session"
 	"zkit/server/storage"
 )
@@ -40,8 +41,10 @@ type Options struct {
 	FourLetterWords func(s *Server, cmd string) []byte
 	// Storage is where the data goes; the zero value keeps it in memory.
 	Storage StorageOptions
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Quorum makes the server an ensemble member; nil runs it standalone.
+	Quorum *QuorumOptions
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 func (o *Options) defaults() {
@@ -81,9 +84,13 @@ type Server struct {
 	Clients  *conn.Server
 	Started  time.Time
 
-	store   atomic.Pointer[storage.Store]
-	failed  chan struct{}
-	failErr atomic.Pointer[error]
+	store atomic.Pointer[storage.Store]
+
+	// An ensemble member's protocol (nil for a standalone server).
+	peer      *quorum.Peer
+	transport *quorum.Transport
+	failed    chan struct{}
+	failErr   atomic.Pointer[error]
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -126,13 +133,16 @@ func (s *Server) Options() Options { return s.opts }
 // Start recovers the data directory, binds the client port and starts
 // serving.
 func (s *Server) Start() error {
+	if s.opts.Quorum != nil {
+		return s.startQuorum()
+	}
 	repl, err := s.openStorage()
 	if err != nil {
 		return err
 	}
-	if err := s.Clients.Listen(); err != nil {
+	if err := s.Bind(); err != nil {
 		s.closeStorage()
-		return fmt.Errorf("binding client port %s: %w", s.opts.ClientAddr, err)
+		return err
 	}
 	s.Started = s.opts.Now()
 	s.Proc.Start(repl)
@@ -155,6 +165,7 @@ func (s *Server) Addr() net.Addr { return s.Clients.Addr() }
 func (s *Server) Stop() {
 	s.once.Do(func() {
 		close(s.stop)
+		s.stopQuorum()
 		s.Clients.Close()
 		s.wg.Wait()
 		s.Proc.Stop()
@@ -188,6 +199,9 @@ func (s *Server) reapContainers() {
 		case <-s.stop:
 			return
 		case <-t.C:
+		}
+		if !s.leading() {
+			continue // the leader reaps for the ensemble
 		}
 		for _, path := range s.reapable() {
 			e := jute.NewEncoder(nil)

@@ -77,6 +77,9 @@ func (s *Server) applied(lastZxid int64, txns int) {
 	if st := s.store.Load(); st != nil {
 		st.Applied(lastZxid, txns)
 	}
+	if s.peer != nil {
+		s.peer.Applied(lastZxid, txns)
+	}
 }
 
 // fail is called once when the txn log fails: the server stops, as

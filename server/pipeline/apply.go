@@ -43,7 +43,11 @@ func (p *Processor) applyBatch(batch []Entry) {
 			}
 			var res tree.Result
 			if e.Txn != nil {
-				res = t.Apply(e.Txn)
+				if e.Replay {
+					res = t.ApplyReplay(e.Txn)
+				} else {
+					res = t.Apply(e.Txn)
+				}
 				last = e.Txn.Header.Zxid
 				txns++
 				if c := p.sessionChange(e.Txn); c != nil {

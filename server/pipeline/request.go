@@ -98,6 +98,10 @@ type Entry struct {
 	Txn *proto.Txn
 	Req *Request  // the local request, when known
 	Err proto.Err // a marker's error (e.g. a sync from an expired session)
+	// Replay applies Txn over a fuzzy snapshot (tree.ApplyReplay): set for
+	// the transactions a learner receives after a leader's SNAP, which the
+	// snapshot may already partly hold.
+	Replay bool
 
 	barrier chan struct{} // closed by the apply loop when reached (WaitApplied)
 }

@@ -28,8 +28,10 @@ type Backend interface {
 	// Rebuild returns the state as of zxid: the newest snapshot at or
 	// before it and the log up to it.
 	Rebuild(zxid int64) (*tree.Tree, error)
-	// EncodeSnapshot serializes the live tree for a SNAP.
-	EncodeSnapshot(d *db.DB) ([]byte, error)
+	// EncodeSnapshot serializes the live tree, fuzzily, for a SNAP, and
+	// returns the zxid the tree had reached when it was done: the learner
+	// replays the transactions up to there over the snapshot.
+	EncodeSnapshot(d *db.DB) ([]byte, int64, error)
 	// DecodeSnapshot reads a SNAP's snapshot.
 	DecodeSnapshot(b []byte) (*tree.Tree, error)
 }

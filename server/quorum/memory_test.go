@@ -94,7 +94,7 @@ func (m *memBackend) Rebuild(z int64) (*tree.Tree, error) {
 }
 
 // EncodeSnapshot writes the tree's nodes and sessions (a test format).
-func (m *memBackend) EncodeSnapshot(d *db.DB) ([]byte, error) {
+func (m *memBackend) EncodeSnapshot(d *db.DB) ([]byte, int64, error) {
 	e := jute.NewEncoder(nil)
 	d.Read(func(t *tree.Tree) {
 		e.Long(t.LastZxid())
@@ -113,7 +113,7 @@ func (m *memBackend) EncodeSnapshot(d *db.DB) ([]byte, error) {
 			proto.EncodeACLs(e, t.ACLOf(n))
 		})
 	})
-	return e.Bytes(), nil
+	return e.Bytes(), d.LastZxid(), nil
 }
 
 func (m *memBackend) DecodeSnapshot(b []byte) (*tree.Tree, error) {

@@ -65,6 +65,7 @@ type Peer struct {
 
 	// Owned by the loop goroutine.
 	snapIn      []byte              // the snapshot of the last SNAP received
+	replayUntil int64               // entries up to here replay over the installed snapshot
 	fwdSyncs    []*pipeline.Request // forwarded syncs awaiting the leader's SYNC
 	revalidates map[int64][]func(bool, error)
 	leaderRepl  *leaderReplicator

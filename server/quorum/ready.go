@@ -1,11 +1,17 @@
 package quorum
 
 import (
+	"encoding/binary"
+	"errors"
+
 	"zkit/server/jute"
 	"zkit/server/pipeline"
 	"zkit/server/proto"
+	"zkit/server/tree"
 	"zkit/server/zab"
 )
+
+var errShortSnap = errors.New("SNAP without a snapshot")
 
 // processReady carries out the node's Ready in the order zab documents:
 // log rewrites, epochs, appends, messages, commits, then received
@@ -80,7 +86,13 @@ func (p *Peer) truncate(zxid int64) {
 
 func (p *Peer) installSnapshot(zxid int64) {
 	p.proc.WaitApplied()
-	t, err := p.be.DecodeSnapshot(p.snapIn)
+	var t *tree.Tree
+	err := errShortSnap
+	if len(p.snapIn) >= 8 {
+		// The leader's fuzzy walk may hold transactions up to replayUntil.
+		p.replayUntil = int64(binary.BigEndian.Uint64(p.snapIn))
+		t, err = p.be.DecodeSnapshot(p.snapIn[8:])
+	}
 	p.snapIn = nil
 	if err == nil {
 		err = p.be.InstallSnapshot(zxid, t)
@@ -102,12 +114,12 @@ func (p *Peer) sendMessage(m zab.Message) {
 	case m.Type == zab.MsgSnap:
 		d, be := p.db, p.be
 		p.tr.SendFunc(m, func() []byte {
-			b, err := be.EncodeSnapshot(d)
+			b, end, err := be.EncodeSnapshot(d)
 			if err != nil {
 				p.log.Error("cannot encode a snapshot for a learner", "err", err)
 				return nil
 			}
-			return b
+			return append(binary.BigEndian.AppendUint64(nil, uint64(end)), b...)
 		})
 		return
 	case m.Type == zab.MsgPing && p.node.Role() != zab.Leading:
@@ -128,7 +140,7 @@ func (p *Peer) commit(cs []zab.Committed) {
 				go p.Stop()
 				return
 			}
-			out = append(out, pipeline.Entry{Txn: txn})
+			out = append(out, pipeline.Entry{Txn: txn, Replay: c.Entry.Zxid <= p.replayUntil})
 		case c.RemoteSync:
 			if len(p.fwdSyncs) > 0 {
 				req := p.fwdSyncs[0]

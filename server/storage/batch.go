@@ -37,15 +37,45 @@ func batchCRC(dbid uint64, hdr, payload []byte) uint32 {
 	return crcUpdate(c, payload)
 }
 
+// records is what a batch holds: n records in zxid order, each written by
+// encode (a transaction's jute bytes).
+type records struct {
+	n      int
+	zxid   func(i int) int64
+	encode func(e *jute.Encoder, i int)
+}
+
+func txnRecords(txns []*proto.Txn) records {
+	return records{
+		n:      len(txns),
+		zxid:   func(i int) int64 { return txns[i].Header.Zxid },
+		encode: func(e *jute.Encoder, i int) { txns[i].Encode(e) },
+	}
+}
+
+// slice returns records lo..hi-1.
+func (r records) slice(lo, hi int) records {
+	return records{
+		n:      hi - lo,
+		zxid:   func(i int) int64 { return r.zxid(lo + i) },
+		encode: func(e *jute.Encoder, i int) { r.encode(e, lo+i) },
+	}
+}
+
 // encodeBatch appends one batch holding txns to buf.
 func encodeBatch(buf []byte, dbid uint64, txns []*proto.Txn) []byte {
+	return encodeRecords(buf, dbid, txnRecords(txns))
+}
+
+// encodeRecords appends one batch holding rs to buf.
+func encodeRecords(buf []byte, dbid uint64, rs records) []byte {
 	start := len(buf)
 	e := jute.NewEncoder(buf)
 	e.Raw(make([]byte, batchHeaderSize))
-	for _, t := range txns {
+	for i := 0; i < rs.n; i++ {
 		at := e.Len()
 		e.Int(0)
-		t.Encode(e)
+		rs.encode(e, i)
 		b := e.Bytes()
 		be.PutUint32(b[at:], uint32(len(b)-at-4))
 	}
@@ -54,9 +84,9 @@ func encodeBatch(buf []byte, dbid uint64, txns []*proto.Txn) []byte {
 	payload := buf[start+batchHeaderSize:]
 	be.PutUint32(h[0:], batchMagic)
 	be.PutUint32(h[4:], uint32(len(payload)))
-	be.PutUint32(h[8:], uint32(len(txns)))
-	be.PutUint64(h[12:], uint64(txns[0].Header.Zxid))
-	be.PutUint64(h[20:], uint64(txns[len(txns)-1].Header.Zxid))
+	be.PutUint32(h[8:], uint32(rs.n))
+	be.PutUint64(h[12:], uint64(rs.zxid(0)))
+	be.PutUint64(h[20:], uint64(rs.zxid(rs.n-1)))
 	be.PutUint32(h[28:], batchCRC(dbid, h, payload))
 	return buf
 }

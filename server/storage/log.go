@@ -58,39 +58,45 @@ func (l *Log) LastZxid() int64 { return l.last }
 // unknown, and retrying an fsync can report success for data the kernel
 // already dropped.
 func (l *Log) Append(txns []*proto.Txn) error {
+	return l.appendRecords(txnRecords(txns))
+}
+
+// appendRecords is Append for records already encoded elsewhere (the
+// entries an ensemble member logs as ZAB hands them over).
+func (l *Log) appendRecords(rs records) error {
 	if l.err != nil {
 		return l.err
 	}
-	if len(txns) == 0 {
+	if rs.n == 0 {
 		return nil
 	}
-	if err := l.append(txns); err != nil {
+	if err := l.append(rs); err != nil {
 		l.err = &errLogFailed{err: err}
 		return l.err
 	}
 	return nil
 }
 
-func (l *Log) append(txns []*proto.Txn) error {
+func (l *Log) append(rs records) error {
 	if l.f == nil || l.roll.Load() || l.off >= l.c.segmentSize {
 		l.roll.Store(false)
-		if err := l.startSegment(txns[0].Header.Zxid); err != nil {
+		if err := l.startSegment(rs.zxid(0)); err != nil {
 			return err
 		}
 	}
-	l.buf = encodeBatch(l.buf[:0], l.c.dbid, txns)
-	if len(l.buf) > splitBatchBytes && len(txns) > 1 {
-		half := len(txns) / 2
-		if err := l.append(txns[:half]); err != nil {
+	l.buf = encodeRecords(l.buf[:0], l.c.dbid, rs)
+	if len(l.buf) > splitBatchBytes && rs.n > 1 {
+		half := rs.n / 2
+		if err := l.append(rs.slice(0, half)); err != nil {
 			return err
 		}
-		return l.append(txns[half:])
+		return l.append(rs.slice(half, rs.n))
 	}
 	if err := l.write(l.buf); err != nil {
 		return err
 	}
-	l.c.stats.batch(len(txns), len(l.buf))
-	l.last = txns[len(txns)-1].Header.Zxid
+	l.c.stats.batch(rs.n, len(l.buf))
+	l.last = rs.zxid(rs.n - 1)
 	if cap(l.buf) > 4*splitBatchBytes {
 		l.buf = nil // do not keep a huge buffer for good
 	}

@@ -18,6 +18,7 @@ type logReplay struct {
 	log     *slog.Logger
 	t       *tree.Tree
 	z       int64 // the snapshot's zxid; txns after it are applied
+	until   int64 // if set, txns after it are not applied (Rebuild)
 	fresh   bool  // no snapshot: the log must start at the beginning
 	last    int64 // the last zxid met in the log
 	applied int
@@ -119,6 +120,9 @@ func (r *logReplay) replaySegment(s *segmentScan) error {
 
 func (r *logReplay) replay(s *segmentScan, b *batchInfo, txn *proto.Txn) error {
 	z := txn.Header.Zxid
+	if r.until != 0 && z > r.until {
+		return nil
+	}
 	switch {
 	case r.last != 0 && !nextZxidOK(r.last, z):
 		return &CorruptError{File: s.seg.path, Offset: b.off, Reason: fmt.Sprintf(

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -34,6 +35,7 @@ type snapshotWriter struct {
 	abort <-chan struct{}
 
 	f    vfs.File
+	sink *bytes.Buffer // set: write to memory instead of a file (a SNAP)
 	tmp  string
 	off  int64
 	crc  uint32
@@ -73,7 +75,9 @@ func (w *snapshotWriter) walk(t *tree.Tree, pause func(func())) {
 	w.res.Header = h
 	h.encode(w.enc)
 	encodeSessions(w.enc, t.Sessions())
-	pause(func() { w.open(h.Zxid) })
+	if w.sink == nil {
+		pause(func() { w.open(h.Zxid) })
+	}
 	if w.err != nil || w.skip {
 		return
 	}
@@ -128,7 +132,9 @@ func (w *snapshotWriter) flush() {
 	if w.err != nil || len(b) == 0 {
 		return
 	}
-	if _, err := w.f.WriteAt(b, w.off); err != nil {
+	if w.sink != nil {
+		w.sink.Write(b)
+	} else if _, err := w.f.WriteAt(b, w.off); err != nil {
 		w.err = fmt.Errorf("writing %s: %w", w.tmp, err)
 		return
 	}
@@ -147,6 +153,11 @@ func (w *snapshotWriter) finish() error {
 	}
 	var sum [4]byte
 	be.PutUint32(sum[:], w.crc)
+	if w.sink != nil {
+		w.sink.Write(sum[:])
+		w.res.Bytes = w.off + 4
+		return nil
+	}
 	if _, err := w.f.WriteAt(sum[:], w.off); err != nil {
 		return fmt.Errorf("writing %s: %w", w.tmp, err)
 	}

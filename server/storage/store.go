@@ -25,6 +25,7 @@ type Store struct {
 
 	wal       *Log
 	repl      *Replicator
+	ens       *ensembleLog
 	heartbeat *heartbeat
 	purge     *purger
 
@@ -246,6 +247,9 @@ func (s *Store) Close() error {
 	close(s.stop)
 	s.wg.Wait()
 	var err error
+	if s.ens != nil {
+		s.ens.close()
+	}
 	if s.repl != nil {
 		err = s.repl.Close()
 	} else {

@@ -13,6 +13,9 @@ type election struct {
 	// The vote that made the current leader, reported to lookers.
 	vote      Vote
 	voteClock uint64
+
+	// joins are learners' join requests received while looking.
+	joins map[uint64]Message
 }
 
 // initialVote is a member's own candidacy; observers do not stand.
@@ -42,6 +45,7 @@ func (n *Node) lookForLeader() {
 	e.clock++
 	e.recv = map[uint64]Message{}
 	e.outOf = map[uint64]Message{}
+	e.joins = map[uint64]Message{}
 	e.finalizeAt = 0
 	e.heardAt = n.tick
 	e.interval = n.cfg.NotifyInterval

@@ -60,7 +60,24 @@ type leaderState struct {
 func (n *Node) becomeLeader() {
 	n.setRole(Leading, n.cfg.ID, false)
 	n.ld = &leaderState{start: n.tick, learners: map[uint64]*peer{}, lastPing: n.tick}
+	joins := n.el.joins
+	n.el.joins = map[uint64]Message{}
+	for _, id := range sortedIDs(joins) {
+		n.acceptLearner(joins[id])
+		if n.role != Leading {
+			return
+		}
+	}
 	n.tryDecideEpoch()
+}
+
+func sortedIDs(m map[uint64]Message) []uint64 {
+	ids := make([]uint64, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
 }
 
 func (n *Node) sendLink(p *peer, m Message) {

@@ -28,6 +28,12 @@ type learnerState struct {
 
 func (n *Node) becomeLearner(leader uint64, role Role) {
 	n.setRole(role, leader, false)
+	// Join requests that came while looking were for a leader we are not.
+	for _, id := range sortedIDs(n.el.joins) {
+		j := n.el.joins[id]
+		n.send(Message{Type: MsgDisconnect, To: j.From, Link: j.Link})
+	}
+	n.el.joins = map[uint64]Message{}
 	n.ln = &learnerState{heard: n.tick}
 	n.connect()
 }

@@ -164,10 +164,16 @@ func (n *Node) Step(m Message) {
 	case Following, Observing:
 		n.stepLearner(m)
 	default:
-		// While looking, join requests wait for the election (the learner
-		// retries); any other quorum message is from a stale link.
+		// While looking, join requests wait for the election: if this
+		// member wins it, they are taken at once (the learner also retries).
+		// Any other quorum message is from a stale link.
 		switch m.Type {
-		case MsgDisconnect, MsgFollowerInfo, MsgObserverInfo:
+		case MsgFollowerInfo, MsgObserverInfo:
+			n.el.joins[m.From] = m
+		case MsgDisconnect:
+			if j, ok := n.el.joins[m.From]; ok && j.Link == m.Link {
+				delete(n.el.joins, m.From)
+			}
 		default:
 			if m.Link != 0 {
 				n.send(Message{Type: MsgDisconnect, To: m.From, Link: m.Link})

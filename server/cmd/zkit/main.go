@@ -1,6 +1,9 @@
 // Command zkit is a ZooKeeper-compatible coordination server.
 //
 //	zkit serve zoo.cfg        run a server from an Apache ZooKeeper config
+//	zkit ensemble -n 3        run a local ensemble and print its connect string
+//	zkit bench                the load generator
+//	zkit datadir ...          inspect, verify and purge a data directory
 //	zkit version              print the version
 package main
 
@@ -19,6 +22,7 @@ var commands []command
 func init() {
 	commands = []command{
 		{"serve", "run a server from a zoo.cfg", runServe},
+		{"ensemble", "run a local ensemble in this process and print its connect string", runEnsemble},
 		{"version", "print the version", runVersion},
 		{"datadir", "inspect, verify and purge a data directory (snapshots, txn log)", runDatadir},
 		{"bench", "load generator; 'bench suite' compares zkit with Apache ZooKeeper", runBench},

@@ -94,9 +94,6 @@ func runServe(args []string) int {
 
 // buildServer maps a zoo.cfg onto a standalone server.
 func buildServer(cfg *config.Config, clientAddr string, inMemory bool, log *slog.Logger) (*member.Server, error) {
-	if !cfg.Standalone() {
-		return nil, fmt.Errorf("%s: describes an ensemble of %d servers; this zkit build runs standalone servers only", cfg.File, len(cfg.Quorum.Servers))
-	}
 	addr := cfg.ClientAddr()
 	if clientAddr != "" {
 		addr = clientAddr
@@ -118,6 +115,14 @@ func buildServer(cfg *config.Config, clientAddr string, inMemory bool, log *slog
 		Storage:                storageOptions(cfg, inMemory),
 		FourLetterWords:        admin.FourLetterWords(cfg),
 		Logger:                 log,
+	}
+	if !cfg.Standalone() {
+		q, err := quorumOptions(cfg)
+		if err != nil {
+			return nil, err
+		}
+		opts.Quorum = q
+		opts.ServerID = cfg.MyID
 	}
 	return member.New(opts), nil
 }

@@ -23,6 +23,7 @@ func init() {
 	commands = []command{
 		{"serve", "run a server from a zoo.cfg", runServe},
 		{"ensemble", "run a local ensemble in this process and print its connect string", runEnsemble},
+		{"member", "run one member of a local ensemble as its own process (rendezvous directory)", runMember},
 		{"version", "print the version", runVersion},
 		{"datadir", "inspect, verify and purge a data directory (snapshots, txn log)", runDatadir},
 		{"bench", "load generator; 'bench suite' compares zkit with Apache ZooKeeper", runBench},

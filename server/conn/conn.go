@@ -47,6 +47,7 @@ var _ pipeline.Client = (*Conn)(nil)
 
 func newConn(s *Server, nc net.Conn) *Conn {
 	c := &Conn{srv: s, nc: nc, out: newOutbox(), ready: make(chan struct{}), closed: make(chan struct{})}
+	c.out.batch = func() bool { return s.deferFlush(c) }
 	c.remoteIP = remoteIP(nc.RemoteAddr())
 	// Every connection carries its address as an "ip" identity
 	// (ServerCnxn adds it when the connection is made).

@@ -28,8 +28,12 @@ type outbox struct {
 	closed  bool // no more appends
 	writing bool // a goroutine is writing what it took
 	held    atomic.Bool
-	wake    chan struct{}
-	enc     jute.Encoder
+	// deferred is set while a batch (see deferral) will flush this outbox.
+	deferred atomic.Bool
+	// batch, if set, is asked to take over the wake-up of the writer.
+	batch func() bool
+	wake  chan struct{}
+	enc   jute.Encoder
 }
 
 func newOutbox() *outbox { return &outbox{wake: make(chan struct{}, 1)} }
@@ -73,10 +77,25 @@ func (o *outbox) raw(b []byte) {
 }
 
 func (o *outbox) signal() {
-	if o.held.Load() {
+	if o.held.Load() || o.deferred.Load() {
+		return
+	}
+	if o.batch != nil && o.batch() {
 		return
 	}
 	o.wakeWriter()
+}
+
+// putBack returns bytes taken but not written to the front of the queue
+// and ends the taker's turn.
+func (o *outbox) putBack(rest []byte) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.writing = false
+	if len(rest) == 0 {
+		return
+	}
+	o.buf = append(append(make([]byte, 0, len(rest)+len(o.buf)), rest...), o.buf...)
 }
 
 func (o *outbox) wakeWriter() {

@@ -39,6 +39,7 @@ type Server struct {
 	ln       net.Listener
 
 	serving atomic.Bool
+	def     deferral
 
 	mu    sync.Mutex
 	conns map[*Conn]struct{}

@@ -101,6 +101,9 @@ type Decoder struct {
 	// MaxBuffer bounds any single buffer or string length (jute.maxbuffer);
 	// zero means only the input's own length bounds it.
 	MaxBuffer int
+	// Alias makes BufferCopy return slices of the input instead of copies,
+	// for a caller that owns the input and keeps it as long as the values.
+	Alias bool
 }
 
 // NewDecoder returns a Decoder over buf.
@@ -195,11 +198,12 @@ func (d *Decoder) Buffer() []byte {
 	return d.take(n)
 }
 
-// BufferCopy is Buffer with the result copied out of the input.
+// BufferCopy is Buffer with the result copied out of the input (unless
+// Alias is set).
 func (d *Decoder) BufferCopy() []byte {
 	b := d.Buffer()
-	if b == nil {
-		return nil
+	if b == nil || d.Alias {
+		return b
 	}
 	return append(make([]byte, 0, len(b)), b...)
 }

@@ -117,6 +117,7 @@ func New(opts Options) *Server {
 		MaxBuffer:         opts.MaxBuffer,
 		FourLetter:        s.fourLetter,
 	}, proc, d, conn.LocalSessions{Tracker: tracker}, reg, opts.Logger)
+	proc.SetBatchHooks(s.Clients)
 	return s
 }
 

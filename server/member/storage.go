@@ -45,7 +45,7 @@ func (s *Server) openStorage() (pipeline.Replicator, error) {
 	s.Proc.SetLastZxid(rec.LastZxid)
 	s.restoreSessions(rec)
 	s.store.Store(st)
-	return st.Replicator(s.Proc.Commit, s.fail), nil
+	return st.Replicator(s.Proc.Apply, s.fail), nil
 }
 
 // restoreSessions tracks the recovered sessions with what is left of their

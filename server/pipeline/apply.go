@@ -34,6 +34,10 @@ func (p *Processor) applyBatch(batch []Entry) {
 	txns := 0
 	var closed []Client
 	var barriers []chan struct{}
+	if p.hooks != nil {
+		p.hooks.BeginBatch()
+		defer p.hooks.EndBatch()
+	}
 	p.db.Write(func(t *tree.Tree) {
 		for i := range batch {
 			e := &batch[i]

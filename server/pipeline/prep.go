@@ -157,8 +157,11 @@ func (p *preparer) prepRecord(v *view, req *Request, op proto.Op, rec proto.Reco
 	return nil, proto.ErrUnimplemented
 }
 
+// decodeBody decodes a request's body. The values alias the body: it is
+// the request's own buffer, kept as long as the transaction.
 func decodeBody(body []byte, rec proto.Record) error {
 	d := jute.NewDecoder(body)
+	d.Alias = true
 	rec.Decode(d)
 	if d.Err() != nil {
 		return proto.ErrMarshallingError

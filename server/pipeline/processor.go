@@ -48,8 +48,8 @@ type Processor struct {
 	prepMu   sync.Mutex // held while preparing; Reset takes it
 	changes  *changes
 	fwd      atomic.Pointer[forwarderBox]
+	hooks    BatchHooks
 	repl     Replicator
-	prepCh   chan *Request
 	applyCh  chan []Entry
 	clientMu sync.Mutex
 	clients  map[int64]Client // session → its current connection here
@@ -79,7 +79,6 @@ func New(d *db.DB, reg *auth.Registry, tracker *session.Tracker, opts Options) *
 	p := &Processor{
 		db: d, auth: reg, sessions: tracker, opts: opts, log: opts.Logger,
 		changes: newChanges(d),
-		prepCh:  make(chan *Request, 4096),
 		applyCh: make(chan []Entry, 1024),
 		clients: map[int64]Client{},
 		done:    make(chan struct{}),
@@ -107,6 +106,16 @@ func (p *Processor) Reset(z int64) {
 	p.prep.zxid = z
 	p.changes.reset()
 }
+
+// BatchHooks are told when the apply loop starts and ends a batch of
+// replies (the connections then write them from the applying goroutine).
+type BatchHooks interface {
+	BeginBatch()
+	EndBatch()
+}
+
+// SetBatchHooks installs the hooks (before Start).
+func (p *Processor) SetBatchHooks(h BatchHooks) { p.hooks = h }
 
 // SetForwarder switches the processor to forwarding writes (f != nil) or
 // preparing them itself (nil).
@@ -137,8 +146,7 @@ func (p *Processor) WaitApplied() {
 // and must call Commit with them once they are durable.
 func (p *Processor) Start(repl Replicator) {
 	p.repl = repl
-	p.wg.Add(2)
-	go p.prepLoop()
+	p.wg.Add(1)
 	go p.applyLoop()
 }
 
@@ -147,7 +155,15 @@ func (p *Processor) Stop() {
 	if p.stopped.Swap(true) {
 		return
 	}
-	close(p.prepCh)
+	// Wait for a prepare in progress, then for the replicator to commit
+	// what it took.
+	p.prepMu.Lock()
+	repl := p.repl
+	p.prepMu.Unlock()
+	if f, ok := repl.(interface{ Flush() }); ok {
+		f.Flush()
+	}
+	close(p.applyCh)
 	p.wg.Wait()
 }
 
@@ -158,12 +174,22 @@ func (p *Processor) Commit(entries []Entry) {
 	}
 }
 
+// Apply applies durable entries on the caller's goroutine: for a
+// replicator that has exactly one goroutine committing (a standalone log),
+// this saves the hand-off to the apply goroutine. A processor uses either
+// Apply or Commit, never both.
+func (p *Processor) Apply(entries []Entry) {
+	if len(entries) > 0 {
+		p.applyBatch(entries)
+	}
+}
+
 // InMemory is the replicator of a server that keeps no log: entries are
-// committed as soon as they are prepared.
+// applied as soon as they are prepared, on the preparing goroutine.
 type InMemory struct{ P *Processor }
 
 // Replicate implements Replicator.
-func (m InMemory) Replicate(entries []Entry) { m.P.Commit(entries) }
+func (m InMemory) Replicate(entries []Entry) { m.P.Apply(entries) }
 
 func isOrderedRead(op proto.Op) bool { return op == proto.OpPing || db.IsRead(op) }
 
@@ -190,7 +216,20 @@ func (p *Processor) Submit(req *Request) {
 		return
 	}
 	p.Stats.Outstanding.Add(1)
-	p.prepCh <- req
+	p.prepareOne(req)
+}
+
+// prepareOne prepares a write on the caller's goroutine and queues it for
+// replication, under prepMu: zxids are handed out, and entries reach the
+// replicator, in one order. The replicator only queues (a standalone log
+// batches what queued up during its last fsync: group commit).
+func (p *Processor) prepareOne(req *Request) {
+	p.prepMu.Lock()
+	defer p.prepMu.Unlock()
+	if p.stopped.Load() {
+		return
+	}
+	p.repl.Replicate([]Entry{p.prep.prepare(req)})
 }
 
 // Register binds a session to the connection now holding it.
@@ -214,32 +253,4 @@ func (p *Processor) ClientOf(session int64) Client {
 	p.clientMu.Lock()
 	defer p.clientMu.Unlock()
 	return p.clients[session]
-}
-
-func (p *Processor) prepLoop() {
-	defer p.wg.Done()
-	defer close(p.applyCh)
-	batch := make([]Entry, 0, 256)
-	for req := range p.prepCh {
-		p.prepMu.Lock()
-		batch = append(batch[:0], p.prep.prepare(req))
-	drain:
-		for len(batch) < cap(batch) {
-			select {
-			case r, ok := <-p.prepCh:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, p.prep.prepare(r))
-			default:
-				break drain
-			}
-		}
-		repl := p.repl
-		p.prepMu.Unlock()
-		repl.Replicate(append([]Entry(nil), batch...))
-	}
-	if f, ok := p.repl.(interface{ Flush() }); ok {
-		f.Flush()
-	}
 }

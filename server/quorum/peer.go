@@ -58,10 +58,14 @@ type Peer struct {
 
 	inputs  chan func()
 	applied atomic.Int64
-	appWake chan struct{}
-	stop    chan struct{}
-	done    chan struct{}
-	once    sync.Once
+
+	propMu    sync.Mutex
+	propQueue []proposalBatch
+	propWake  chan struct{}
+	appWake   chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+	once      sync.Once
 
 	// Owned by the loop goroutine.
 	snapIn      []byte              // the snapshot of the last SNAP received
@@ -99,7 +103,7 @@ func NewPeer(cfg Config, tr *Transport, be Backend, d *db.DB, proc *pipeline.Pro
 	p := &Peer{
 		cfg: cfg, log: cfg.Logger.With("myid", cfg.ID), node: n, tr: tr, be: be, db: d, proc: proc,
 		tracker: tracker, clients: clients,
-		inputs: make(chan func(), 8192), appWake: make(chan struct{}, 1),
+		inputs: make(chan func(), 8192), appWake: make(chan struct{}, 1), propWake: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{}),
 		revalidates: map[int64][]func(bool, error){},
 	}
@@ -185,6 +189,8 @@ func (p *Peer) loop() {
 			p.node.Tick()
 		case <-p.appWake:
 			p.node.Applied(p.applied.Load())
+		case <-p.propWake:
+			p.drainProposals()
 		}
 		p.processReady()
 	}

@@ -75,9 +75,33 @@ type leaderReplicator struct {
 	epoch uint32
 }
 
-// Replicate implements pipeline.Replicator.
+// Replicate implements pipeline.Replicator. It never blocks (the pipeline
+// calls it while preparing): entries wait in a queue the loop drains.
 func (r *leaderReplicator) Replicate(entries []pipeline.Entry) {
-	r.p.post(func() { r.p.propose(r, entries) })
+	p := r.p
+	p.propMu.Lock()
+	p.propQueue = append(p.propQueue, proposalBatch{r: r, entries: entries})
+	p.propMu.Unlock()
+	select {
+	case p.propWake <- struct{}{}:
+	default:
+	}
+}
+
+type proposalBatch struct {
+	r       *leaderReplicator
+	entries []pipeline.Entry
+}
+
+// drainProposals proposes everything the pipeline queued, in order.
+func (p *Peer) drainProposals() {
+	p.propMu.Lock()
+	q := p.propQueue
+	p.propQueue = nil
+	p.propMu.Unlock()
+	for _, b := range q {
+		p.propose(b.r, b.entries)
+	}
 }
 
 func (p *Peer) propose(r *leaderReplicator, entries []pipeline.Entry) {

@@ -125,6 +125,7 @@ func (e *env) launch() error {
 			},
 			JVMArgs: []string{
 				fmt.Sprintf("-Dznode.container.checkIntervalMs=%d", e.spec.reap.Milliseconds()),
+				"-Dzookeeper.enforceQuota=true",
 				"-Xshare:auto", "-XX:TieredStopAtLevel=1",
 			},
 		})
@@ -135,6 +136,7 @@ func (e *env) launch() error {
 		TickTime:               tickMS * time.Millisecond,
 		ExtendedTypes:          e.spec.ext,
 		SuperDigest:            superDigest,
+		EnforceQuota:           true,
 		ContainerCheckInterval: e.spec.reap,
 		Logger:                 slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

@@ -32,6 +32,7 @@ type Options struct {
 	MaxClientCnxns    int           // per client IP; 0 means unlimited
 	MaxBuffer         int           // jute.maxbuffer
 	ExtendedTypes     bool          // TTL nodes
+	EnforceQuota      bool          // hard quota limits fail writes (zookeeper.enforceQuota)
 	SuperDigest       string        // DigestAuthenticationProvider.superDigest
 	ServerID          int64         // myid; a standalone server uses 1, as ZooKeeper does
 	// ContainerCheckInterval is how often empty containers and expired TTL
@@ -106,7 +107,7 @@ func New(opts Options) *Server {
 	tracker := session.NewTracker(opts.TickTime, opts.ServerID, opts.Now)
 	s := &Server{opts: opts, DB: d, Auth: reg, Sessions: tracker, stop: make(chan struct{}), failed: make(chan struct{})}
 	proc := pipeline.New(d, reg, tracker, pipeline.Options{
-		ExtendedTypes: opts.ExtendedTypes, Logger: opts.Logger, Now: opts.Now, Applied: s.applied,
+		ExtendedTypes: opts.ExtendedTypes, EnforceQuota: opts.EnforceQuota, Logger: opts.Logger, Now: opts.Now, Applied: s.applied,
 	})
 	s.Proc = proc
 	s.Clients = conn.New(conn.Config{

@@ -288,6 +288,9 @@ func (p *preparer) create(v *view, req *Request, op proto.Op, cr *proto.CreateRe
 	if tree.KindOf(parent.owner, p.opts.ExtendedTypes) == tree.OwnerSession {
 		return nil, proto.ErrNoChildrenForEphemerals
 	}
+	if err := p.checkQuota(path, int64(len(cr.Data)), 1); err != nil {
+		return nil, err
+	}
 	newCversion := parent.cversion + 1
 	txn := &proto.CreateTxn{Form: proto.OpCreate, Path: path, Data: cr.Data, ACL: acl, ParentCVersion: newCversion}
 	owner := int64(0)
@@ -390,6 +393,9 @@ func (p *preparer) setData(v *view, req *Request, sr *proto.SetDataRequest) (pro
 	if err := p.auth.Check(node.acl, proto.PermWrite, req.IDs); err != nil {
 		return nil, err
 	}
+	if err := p.checkQuota(sr.Path, int64(len(sr.Data)-node.dataLen), 0); err != nil {
+		return nil, err
+	}
 	version, err := checkVersion(node.version, sr.Version)
 	if err != nil {
 		return nil, err
@@ -490,4 +496,56 @@ func (p *preparer) closeSession(req *Request) Entry {
 	p.ch.add(v.added)
 	p.sessions.SetClosing(req.Session)
 	return p.entry(req, proto.OpCloseSession, &proto.StringsRecord{Strings: paths})
+}
+
+// checkQuota refuses a create or setData that would take a subtree past a
+// hard quota limit, and logs one past a soft limit
+// (ZooKeeperServer.checkQuota). The limits and the current stats are read
+// from the tree, as ZooKeeper reads them.
+func (p *preparer) checkQuota(path string, bytes, count int64) error {
+	if !p.opts.EnforceQuota {
+		return nil
+	}
+	var prefix string
+	var limits, stats tree.StatsTrack
+	var found bool
+	p.ch.db.Read(func(t *tree.Tree) {
+		prefix = t.QuotaPrefix(path)
+		if prefix == "" {
+			return
+		}
+		ln := t.Get(tree.QuotaPath + prefix + "/" + tree.QuotaLimitNode)
+		sn := t.Get(tree.QuotaPath + prefix + "/" + tree.QuotaStatNode)
+		if ln == nil || sn == nil {
+			return
+		}
+		limits, stats, found = tree.ParseStatsTrack(string(ln.Data)), tree.ParseStatsTrack(string(sn.Data)), true
+	})
+	if !found {
+		return nil
+	}
+	if count != 0 && (limits.Count() > -1 || limits.CountHardLimit() > -1) {
+		if err := p.overQuota(prefix, "count", stats.Count()+count, limits.Count(), limits.CountHardLimit()); err != nil {
+			return err
+		}
+	}
+	if bytes != 0 && (limits.Bytes() > -1 || limits.ByteHardLimit() > -1) {
+		return p.overQuota(prefix, "bytes", stats.Bytes()+bytes, limits.Bytes(), limits.ByteHardLimit())
+	}
+	return nil
+}
+
+func (p *preparer) overQuota(prefix, what string, value, soft, hard int64) error {
+	limit, kind := soft, "soft"
+	if hard > -1 {
+		limit, kind = hard, "hard"
+	}
+	if value <= limit {
+		return nil
+	}
+	p.opts.Logger.Warn("quota exceeded", "path", prefix, what, value, "limit", limit, "kind", kind)
+	if kind == "hard" {
+		return proto.ErrQuotaExceeded
+	}
+	return nil
 }

@@ -29,8 +29,11 @@ type Replicator interface {
 type Options struct {
 	ExtendedTypes   bool // TTL nodes (zookeeper.extendedTypesEnabled)
 	ReconfigEnabled bool
-	Logger          *slog.Logger
-	Now             func() time.Time
+	// EnforceQuota makes hard quota limits fail writes with QUOTAEXCEEDED
+	// (zookeeper.enforceQuota); soft limits only log.
+	EnforceQuota bool
+	Logger       *slog.Logger
+	Now          func() time.Time
 	// Applied, if set, is called after each applied batch with the last
 	// zxid (snapshot triggers, metrics).
 	Applied func(lastZxid int64, txns int)

@@ -102,6 +102,8 @@ func (t *Tree) create(c *proto.CreateTxn, owner, zxid, now int64) (proto.Stat, p
 	t.nodes[c.Path] = n
 	t.dataSize += int64(len(c.Path) + len(c.Data))
 	t.track(c.Path, owner)
+	t.quotaCreated(parentPath, name)
+	t.quotaChanged(c.Path, int64(len(c.Data)), 1)
 	t.trigger(c.Path, proto.EventNodeCreated, zxid, n)
 	t.trigger(parentPath, proto.EventNodeChildrenChanged, zxid, parent)
 	return n.Stat(), proto.ErrOK
@@ -172,6 +174,8 @@ func (t *Tree) delete(path string, zxid int64) proto.Err {
 	delete(t.nodes, path)
 	t.dataSize -= int64(len(path) + len(n.Data))
 	t.untrack(path, n.Owner)
+	t.quotaDeleted(parentPath, name)
+	t.quotaChanged(path, -int64(len(n.Data)), -1)
 	t.trigger(path, proto.EventNodeDeleted, zxid, n)
 	t.trigger(parentPath, proto.EventNodeChildrenChanged, zxid, parent)
 	t.acls.Release(n.ACL)
@@ -184,6 +188,7 @@ func (t *Tree) setData(path string, data []byte, version int32, zxid, now int64)
 		return proto.Stat{}, proto.ErrNoNode
 	}
 	t.dataSize += int64(len(data) - len(n.Data))
+	t.quotaChanged(path, int64(len(data)-len(n.Data)), 0)
 	n.Data = data
 	n.Mtime = now
 	n.Mzxid = zxid

@@ -95,6 +95,7 @@ func (l *Loader) Finish(lastZxid int64) (*Tree, int, error) {
 		t.track(p, n.Owner)
 		t.dataSize += int64(len(p) + len(n.Data))
 	}
+	t.rebuildQuotas()
 	t.lastZxid = lastZxid
 	return t, dropped, nil
 }

@@ -81,7 +81,8 @@ type Tree struct {
 	ttls       map[string]struct{}
 	sessions   map[int64]int32 // session id → timeout in ms
 	lastZxid   int64
-	dataSize   int64 // sum of path and data lengths (approximateDataSize)
+	dataSize   int64               // sum of path and data lengths (approximateDataSize)
+	quotas     map[string]struct{} // paths with a quota (DataTree's pTrie)
 	// Extended enables TTL nodes (zookeeper.extendedTypesEnabled).
 	Extended bool
 	// Events receives the watch triggers of applied transactions; may be nil.

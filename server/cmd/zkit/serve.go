@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	flag "github.com/spf13/pflag"
@@ -110,6 +111,7 @@ func buildServer(cfg *config.Config, clientAddr string, inMemory bool, log *slog
 		MaxClientCnxns:         cfg.MaxClientCnxns,
 		MaxBuffer:              cfg.JuteMaxBuffer,
 		ExtendedTypes:          cfg.ExtendedTypesEnabled,
+		EnforceQuota:           strings.EqualFold(cfg.Raw["enforceQuota"], "true"),
 		SuperDigest:            cfg.SuperDigest,
 		ContainerCheckInterval: containerInterval(cfg),
 		Storage:                storageOptions(cfg, inMemory),

@@ -43,6 +43,10 @@ func statusOf(s *member.Server) status {
 	}
 	st := s.Status()
 	out := status{Serving: st.Serving, ServerID: int64(s.Options().Quorum.ID)}
+	if st.ReadOnly {
+		out.Mode, out.Serving = ModeReadOnly, true
+		return out
+	}
 	if !st.Serving {
 		return out
 	}

@@ -28,11 +28,13 @@ type Conn struct {
 	fifo     pipeline.FIFO
 	remoteIP string
 
-	session     atomic.Int64
-	timeout     atomic.Int32
-	ready       chan struct{} // closed when the session is established
-	readyOnce   sync.Once
-	readOnlyReq bool // the client sent the readOnly flag (a 3.x client)
+	session         atomic.Int64
+	timeout         atomic.Int32
+	ready           chan struct{} // closed when the session is established
+	readyOnce       sync.Once
+	readOnlyReq     bool // the client sent the readOnly flag (a 3.x client)
+	canBeReadOnly   bool // ... and set it
+	readOnlySession bool // the session was made in read-only mode
 
 	authMu sync.Mutex
 	ids    []proto.Id
@@ -126,7 +128,7 @@ func (c *Conn) sendConnectResponse(id int64, timeout int32, passwd []byte) {
 		e.Buffer(resp.Passwd)
 		// Old clients that sent no readOnly flag get none back.
 		if c.readOnlyReq {
-			e.Bool(c.srv.cfg.ReadOnly)
+			e.Bool(c.readOnlySession)
 		}
 	})
 	c.stats.replied(0, -1, c.srv)
@@ -213,6 +215,7 @@ func (c *Conn) handshake(r *bufio.Reader) error {
 		return fmt.Errorf("malformed connect request: %w", d.Err())
 	}
 	c.readOnlyReq = req.HasReadOnly
+	c.canBeReadOnly = req.HasReadOnly && req.ReadOnly
 	c.stats.received(0, proto.OpCreateSession)
 	return c.connect(&req)
 }
@@ -221,6 +224,14 @@ func (c *Conn) handshake(r *bufio.Reader) error {
 func (c *Conn) connect(req *proto.ConnectRequest) error {
 	if !c.srv.serving.Load() {
 		return errors.New("server not running: not synchronized with a leader")
+	}
+	if c.srv.readOnly.Load() {
+		if !c.canBeReadOnly {
+			// ReadOnlyZooKeeperServer refuses clients that cannot be
+			// read-only; they look for a read-write server.
+			return errors.New("refusing session request for a client that cannot be read-only")
+		}
+		c.readOnlySession = true
 	}
 	if last := c.srv.db.LastZxid(); req.LastZxidSeen > last {
 		return fmt.Errorf("refusing session request: client has seen zxid 0x%x, our last zxid is 0x%x; client must try another server", req.LastZxidSeen, last)

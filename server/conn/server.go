@@ -23,7 +23,6 @@ type Config struct {
 	MinSessionTimeout int32  // ms
 	MaxSessionTimeout int32  // ms
 	MaxBuffer         int    // jute.maxbuffer
-	ReadOnly          bool   // the server is in read-only mode
 	// FourLetter answers a four-letter word; it gets only known words.
 	FourLetter func(cmd string) []byte
 }
@@ -38,8 +37,9 @@ type Server struct {
 	log      *slog.Logger
 	ln       net.Listener
 
-	serving atomic.Bool
-	def     deferral
+	serving  atomic.Bool
+	readOnly atomic.Bool
+	def      deferral
 
 	mu    sync.Mutex
 	conns map[*Conn]struct{}
@@ -89,6 +89,29 @@ func (s *Server) SetSessions(ss Sessions) { s.sessions.Store(&sessionsBox{s: ss}
 
 // Sessions returns the current session authority.
 func (s *Server) Sessions() Sessions { return s.sessions.Load().s }
+
+// SetReadOnly switches read-only mode (readonlymode.enabled, a member cut
+// off from its quorum): only clients that said they can be read-only are
+// served, and they are told the server is read-only. Leaving it closes
+// every connection made meanwhile: their sessions were local to this
+// member.
+func (s *Server) SetReadOnly(on bool) {
+	if s.readOnly.Swap(on) == on {
+		return
+	}
+	if on {
+		s.serving.Store(true)
+		return
+	}
+	for _, c := range s.Conns() {
+		if c.readOnlySession {
+			c.Close()
+		}
+	}
+}
+
+// ReadOnly reports whether the server is in read-only mode.
+func (s *Server) ReadOnly() bool { return s.readOnly.Load() }
 
 // Serving reports whether clients are being served.
 func (s *Server) Serving() bool { return s.serving.Load() }

@@ -34,7 +34,10 @@ type Config struct {
 	ContainerCheckInterval time.Duration
 	// NoSync skips fsyncs (forceSync=no) when DataDir is set.
 	NoSync bool
-	Logger *slog.Logger
+	// ReadOnly lets members cut off from the quorum serve read-only
+	// clients (readonlymode.enabled).
+	ReadOnly bool
+	Logger   *slog.Logger
 }
 
 func (c *Config) defaults() error {

@@ -110,7 +110,7 @@ func (m *Member) build(client string, addrs quorum.Addrs) *member.Server {
 		Quorum: &member.QuorumOptions{
 			ID: m.ID, Voters: m.voters, Observers: m.observers,
 			QuorumAddr: addrs.Quorum, ElectionAddr: addrs.Election,
-			InitLimit: cfg.InitLimit, SyncLimit: cfg.SyncLimit,
+			InitLimit: cfg.InitLimit, SyncLimit: cfg.SyncLimit, ReadOnly: cfg.ReadOnly,
 		},
 	})
 }

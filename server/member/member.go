@@ -184,7 +184,11 @@ func (s *Server) expireSessions() {
 			return
 		case <-time.After(s.Sessions.NextExpiry()):
 		}
-		for _, id := range s.Sessions.Expired() {
+		expired := s.Sessions.Expired()
+		if !s.decidesExpiry() {
+			continue // a follower's tracker only mirrors the leader's
+		}
+		for _, id := range expired {
 			s.opts.Logger.Info("session expired", "session", fmt.Sprintf("0x%x", id))
 			s.Proc.Submit(&pipeline.Request{Session: id, Op: proto.OpCloseSession})
 		}

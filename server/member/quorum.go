@@ -29,6 +29,9 @@ type QuorumOptions struct {
 	// Step is the protocol clock (default 10 ms).
 	ElectionWait time.Duration
 	Step         time.Duration
+	// ReadOnly serves read-only clients while the member has no quorum
+	// (readonlymode.enabled).
+	ReadOnly bool
 }
 
 // Bind binds the client port and, for an ensemble member, the quorum and
@@ -109,7 +112,7 @@ func (s *Server) startQuorum() error {
 	peer, err := quorum.NewPeer(quorum.Config{
 		ID: q.ID, Voters: q.Voters, Observers: q.Observers, Peers: q.Peers,
 		TickTime: s.opts.TickTime, InitLimit: q.InitLimit, SyncLimit: q.SyncLimit,
-		ElectionWait: q.ElectionWait, Step: q.Step, Logger: s.opts.Logger,
+		ElectionWait: q.ElectionWait, Step: q.Step, ReadOnly: q.ReadOnly, Logger: s.opts.Logger,
 	}, s.transport, storeBackend{st: st, extended: s.opts.ExtendedTypes}, s.DB, s.Proc, s.Sessions, s.Clients)
 	if err != nil {
 		s.transport.Close()
@@ -173,6 +176,17 @@ func (s *Server) leading() bool {
 	}
 	st := s.peer.Status()
 	return st.Role == zab.Leading && st.Serving
+}
+
+// decidesExpiry reports whether this server expires sessions: a
+// standalone server, an ensemble's leader (SessionTrackerImpl runs there
+// only), or a member serving read-only sessions of its own.
+func (s *Server) decidesExpiry() bool {
+	if s.peer == nil {
+		return true
+	}
+	st := s.peer.Status()
+	return st.ReadOnly || (st.Role == zab.Leading && st.Serving)
 }
 
 // dropReplicator discards what the pipeline prepares before the member

@@ -59,6 +59,9 @@ func (p *Processor) applyBatch(batch []Entry) {
 				}
 			}
 			p.answer(t, e, &res)
+			if c := localClose(e); c != nil {
+				closed = append(closed, c)
+			}
 		}
 	})
 	if last >= 0 {
@@ -94,6 +97,15 @@ func (p *Processor) sessionChange(txn *proto.Txn) Client {
 		return c
 	}
 	return nil
+}
+
+// localClose returns the connection to close after a closeSession
+// answered without a transaction (a read-only member's local session).
+func localClose(e *Entry) Client {
+	if e.Txn != nil || e.Req == nil || e.Req.Op != proto.OpCloseSession || e.Err != proto.ErrOK {
+		return nil
+	}
+	return e.Req.Client
 }
 
 // answer replies to the request behind an entry, if it is local, then to
@@ -154,6 +166,10 @@ func (p *Processor) reply(t *tree.Tree, req *Request, e *Entry, res *tree.Result
 	case e.Txn == nil:
 		if e.Err != proto.ErrOK {
 			c.Reply(req.Xid, zxid, e.Err, nil)
+			return
+		}
+		if req.Op == proto.OpCloseSession {
+			c.Reply(req.Xid, zxid, proto.ErrOK, nil)
 			return
 		}
 		if req.Op == proto.OpSync {

@@ -31,7 +31,10 @@ type Config struct {
 	// ElectionWait is how long an election waits for a better vote once a
 	// quorum agrees (ZooKeeper's finalizeWait, 200 ms there; 30 ms here).
 	ElectionWait time.Duration
-	Logger       *slog.Logger
+	// ReadOnly lets the member serve read-only clients while it has no
+	// quorum (readonlymode.enabled).
+	ReadOnly bool
+	Logger   *slog.Logger
 }
 
 // Status is what a member reports about its role.
@@ -41,6 +44,9 @@ type Status struct {
 	Epoch   uint32
 	Serving bool
 	Zxid    int64 // last logged
+	// ReadOnly is set while the member, without a quorum, serves
+	// read-only clients.
+	ReadOnly bool
 }
 
 // Peer runs one member: its ZAB node on a single goroutine, fed by the
@@ -73,6 +79,9 @@ type Peer struct {
 	fwdSyncs    []*pipeline.Request // forwarded syncs awaiting the leader's SYNC
 	revalidates map[int64][]func(bool, error)
 	leaderRepl  *leaderReplicator
+
+	readOnly     bool      // serving read-only clients
+	lookingSince time.Time // when the member was first seen looking
 
 	learner *learnerSessions
 	status  atomic.Pointer[Status]
@@ -185,8 +194,9 @@ func (p *Peer) loop() {
 				p.snapIn = in.Snapshot
 			}
 			p.node.Step(in.Msg)
-		case <-t.C:
+		case now := <-t.C:
 			p.node.Tick()
+			p.checkReadOnly(now)
 		case <-p.appWake:
 			p.node.Applied(p.applied.Load())
 		case <-p.propWake:
@@ -197,6 +207,7 @@ func (p *Peer) loop() {
 }
 
 func (p *Peer) onStop() {
+	p.exitReadOnly()
 	p.clients.SetServing(false)
 	for _, cbs := range p.revalidates {
 		for _, cb := range cbs {

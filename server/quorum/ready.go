@@ -64,6 +64,7 @@ func (p *Peer) saveEpochs(accepted, current *uint32) {
 // truncate cuts the log back to zxid; if the database applied beyond it
 // (entries replayed at start that the leader never had), it is rebuilt.
 func (p *Peer) truncate(zxid int64) {
+	p.exitReadOnly() // the database is about to change under its readers
 	if err := p.be.Truncate(zxid); err != nil {
 		p.log.Error("cannot truncate the log; stopping", "zxid", zxid, "err", err)
 		go p.Stop()
@@ -85,6 +86,7 @@ func (p *Peer) truncate(zxid int64) {
 }
 
 func (p *Peer) installSnapshot(zxid int64) {
+	p.exitReadOnly()
 	p.proc.WaitApplied()
 	var t *tree.Tree
 	err := errShortSnap

@@ -17,8 +17,14 @@ func zxidHex(z int64) string { return fmt.Sprintf("0x%x", z) }
 // leader prepares writes and tracks sessions; a synced learner forwards
 // writes to its leader; anyone else serves no clients.
 func (p *Peer) onRole(rc *zab.RoleChange) {
-	p.status.Store(&Status{Role: rc.Role, Leader: rc.Leader, Epoch: rc.Epoch, Serving: rc.Serving, Zxid: p.node.LastZxid()})
+	if rc.Role != zab.Looking || rc.Serving {
+		p.exitReadOnly()
+	}
+	p.status.Store(&Status{Role: rc.Role, Leader: rc.Leader, Epoch: rc.Epoch, Serving: rc.Serving, Zxid: p.node.LastZxid(), ReadOnly: p.readOnly})
 	p.log.Info("role", "state", rc.Role.String(), "leader", rc.Leader, "epoch", rc.Epoch, "serving", rc.Serving)
+	if p.readOnly {
+		return // still looking: read-only service goes on
+	}
 	if !rc.Serving {
 		p.stopServing()
 		return

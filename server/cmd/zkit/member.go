@@ -27,7 +27,7 @@ func runMember(args []string) int {
 	var voters, observers, rendezvous, dataDir, host, readyFile string
 	var tick time.Duration
 	var initLimit, syncLimit int
-	var noSync, extended bool
+	var noSync, extended, readOnly bool
 	var wait time.Duration
 	var lf logFlags
 	fs.Uint64Var(&id, "id", 0, "this member's id (myid)")
@@ -41,6 +41,7 @@ func runMember(args []string) int {
 	fs.IntVar(&syncLimit, "sync-limit", 5, "syncLimit, in ticks")
 	fs.BoolVar(&noSync, "no-sync", false, "never fsync the log (forceSync=no; tests only)")
 	fs.BoolVar(&extended, "extended-types", false, "enable TTL nodes")
+	fs.BoolVar(&readOnly, "read-only-mode", false, "serve read-only clients while cut off from the quorum (readonlymode.enabled)")
 	fs.DurationVar(&wait, "wait", time.Minute, "how long to wait for the other members' addresses")
 	fs.StringVar(&readyFile, "ready-file", "", "once started, write the client address to this file")
 	lf.register(fs)
@@ -77,7 +78,7 @@ func runMember(args []string) int {
 		Logger:          log,
 		Quorum: &member.QuorumOptions{
 			ID: id, Voters: vs, Observers: os_, QuorumAddr: self.Quorum, ElectionAddr: self.Election,
-			InitLimit: initLimit, SyncLimit: syncLimit,
+			InitLimit: initLimit, SyncLimit: syncLimit, ReadOnly: readOnly,
 		},
 	})
 	if err := srv.Bind(); err != nil {

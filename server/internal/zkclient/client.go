@@ -216,6 +216,12 @@ func (c *Client) Send(op proto.Op, req proto.Record) (int32, <-chan Reply) {
 	c.xid++
 	xid := c.xid
 	ch := make(chan Reply, 1)
+	if c.err != nil {
+		// The connection is gone: nobody will answer.
+		c.mu.Unlock()
+		close(ch)
+		return xid, ch
+	}
 	c.pending[xid] = ch
 	c.order = append(c.order, xid)
 	c.mu.Unlock()
@@ -266,6 +272,10 @@ func (c *Client) Call(op proto.Op, req, resp proto.Record) (proto.ReplyHeader, e
 func (c *Client) Auth(scheme string, auth []byte) (proto.Err, error) {
 	c.mu.Lock()
 	ch := make(chan Reply, 1)
+	if c.err != nil {
+		c.mu.Unlock()
+		return 0, ErrConnection
+	}
 	c.pending[proto.XidAuth] = ch
 	c.mu.Unlock()
 	e := jute.NewEncoder(nil)

@@ -1,6 +1,9 @@
 package zab
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Config describes a member and its ensemble. Times are in ticks: the
 // driver calls Node.Tick at a fixed interval of its choosing.
@@ -8,6 +11,12 @@ type Config struct {
 	ID        uint64
 	Voters    []uint64 // participants (the quorum is a majority of them)
 	Observers []uint64
+	// Version is the configuration's version (0: never reconfigured).
+	Version int64
+	// ReconfigEnabled: a configuration still at version 0 takes the zxid
+	// of the first epoch a leader establishes as its version, as
+	// ZooKeeper's Leader.lead does when reconfigEnabled is set.
+	ReconfigEnabled bool
 
 	PingTicks      int // leader → learner ping interval (ZooKeeper: tickTime/2)
 	SyncLimit      int // ticks a synced learner or the leader may go unheard (syncLimit × tickTime)
@@ -36,9 +45,6 @@ func (c *Config) Validate() error {
 		}
 		seen[id] = true
 	}
-	if !seen[c.ID] {
-		return fmt.Errorf("zab: member %d is not in the ensemble", c.ID)
-	}
 	def := func(v *int, d int) {
 		if *v <= 0 {
 			*v = d
@@ -55,23 +61,8 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func (c *Config) isVoter(id uint64) bool {
-	for _, v := range c.Voters {
-		if v == id {
-			return true
-		}
-	}
-	return false
-}
-
-func (c *Config) isObserver(id uint64) bool {
-	for _, v := range c.Observers {
-		if v == id {
-			return true
-		}
-	}
-	return false
-}
+func (c *Config) isVoter(id uint64) bool    { return slices.Contains(c.Voters, id) }
+func (c *Config) isObserver(id uint64) bool { return slices.Contains(c.Observers, id) }
 
 func (c *Config) quorum() int { return len(c.Voters)/2 + 1 }
 

@@ -1,5 +1,7 @@
 package zab
 
+import "slices"
+
 // election is the state of fast leader election (FastLeaderElection).
 type election struct {
 	clock      uint64             // logical clock: the election round
@@ -20,7 +22,7 @@ type election struct {
 
 // initialVote is a member's own candidacy; observers do not stand.
 func (n *Node) initialVote() Vote {
-	if !n.cfg.isVoter(n.cfg.ID) {
+	if !n.votes(n.cfg.ID) {
 		return Vote{}
 	}
 	return Vote{Leader: n.cfg.ID, Zxid: n.log.last(), PeerEpoch: n.currentEpoch}
@@ -56,27 +58,70 @@ func (n *Node) lookForLeader() {
 }
 
 func (n *Node) recordOwnVote() {
-	if n.cfg.isVoter(n.cfg.ID) {
+	if n.votes(n.cfg.ID) {
 		n.el.recv[n.cfg.ID] = Message{From: n.cfg.ID, Vote: n.el.proposal, State: Looking, ElectionEpoch: n.el.clock}
 	}
 }
 
 func (n *Node) notification(to uint64) Message {
-	return Message{Type: MsgNotification, To: to, Vote: n.el.proposal, State: Looking, ElectionEpoch: n.el.clock}
+	return Message{Type: MsgNotification, To: to, Vote: n.el.proposal, State: Looking, ElectionEpoch: n.el.clock, Data: n.configData()}
+}
+
+// configData is the active configuration as notifications carry it, so
+// that a member that missed a reconfig catches up while it looks
+// (FastLeaderElection sends its QuorumVerifier with every notification).
+func (n *Node) configData() []byte {
+	cur := n.current()
+	return cur.encode()
 }
 
 // sendNotifications tells every voter this member's vote.
 func (n *Node) sendNotifications() {
-	for _, id := range n.cfg.Voters {
+	for _, id := range n.electors() {
 		if id != n.cfg.ID {
 			n.send(n.notification(id))
 		}
 	}
 }
 
+// votes reports whether id votes in elections: a voter of the active
+// configuration or of the last seen one.
+func (n *Node) votes(id uint64) bool {
+	return n.cfg.isVoter(id) || (n.lastSeen != nil && n.lastSeen.m.isVoter(id))
+}
+
+// electors lists who votes, in id order.
+func (n *Node) electors() []uint64 {
+	out := slices.Clone(n.cfg.Voters)
+	if n.lastSeen != nil {
+		for _, id := range n.lastSeen.m.Voters {
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// electionQuorum reports whether the senders that count (as count decides
+// for one configuration) are a quorum of the active configuration and of
+// the last seen one (FastLeaderElection's vote tracker holds both
+// QuorumVerifiers while a reconfig is pending).
+func (n *Node) electionQuorum(count func(m *Membership) int) bool {
+	cur := n.current()
+	if count(&cur) < cur.quorum() {
+		return false
+	}
+	if ls := n.lastSeen; ls != nil && count(&ls.m) < ls.m.quorum() {
+		return false
+	}
+	return true
+}
+
 // currentVote is what a member that is not looking answers lookers with.
 func (n *Node) currentVote(to uint64) Message {
-	return Message{Type: MsgNotification, To: to, Vote: n.el.vote, State: n.role, ElectionEpoch: n.el.voteClock}
+	return Message{Type: MsgNotification, To: to, Vote: n.el.vote, State: n.role, ElectionEpoch: n.el.voteClock, Data: n.configData()}
 }
 
 func (n *Node) tickElection() {
@@ -96,11 +141,14 @@ func (n *Node) tickElection() {
 }
 
 func (n *Node) stepElection(m Message) {
-	if !n.cfg.isVoter(m.From) && !n.cfg.isObserver(m.From) {
-		return
+	if mc, err := decodeMembership(m.Data); err == nil && mc.Version > n.cfg.Version {
+		// Every configuration a member announces was committed.
+		n.activate(mc)
 	}
-	if !n.cfg.isVoter(m.From) {
-		// A non-voter asks what we think; tell it (WorkerReceiver).
+	if !n.votes(m.From) {
+		// A non-voter (an observer, or a server joining or removed by a
+		// reconfig) asks what we think; tell it (WorkerReceiver answers
+		// any sender).
 		n.replyVote(m.From)
 		return
 	}
@@ -190,13 +238,15 @@ func (n *Node) electionSettled(m Message) {
 // termPredicate reports whether a quorum of voters cast vote v in round
 // clock.
 func (n *Node) termPredicate(votes map[uint64]Message, v Vote, clock uint64) bool {
-	count := 0
-	for id, m := range votes {
-		if n.cfg.isVoter(id) && m.Vote == v && m.ElectionEpoch == clock {
-			count++
+	return n.electionQuorum(func(c *Membership) int {
+		count := 0
+		for id, m := range votes {
+			if c.isVoter(id) && m.Vote == v && m.ElectionEpoch == clock {
+				count++
+			}
 		}
-	}
-	return count >= n.cfg.quorum()
+		return count
+	})
 }
 
 // settledQuorum reports whether a quorum of voters already follow or lead
@@ -204,13 +254,15 @@ func (n *Node) termPredicate(votes map[uint64]Message, v Vote, clock uint64) boo
 // election, it compares only leader and epoch: members that joined at
 // different times report different rounds and zxids (ZOOKEEPER-1732).
 func (n *Node) settledQuorum(votes map[uint64]Message, v Vote) bool {
-	count := 0
-	for id, m := range votes {
-		if n.cfg.isVoter(id) && m.Vote.Leader == v.Leader && m.Vote.PeerEpoch == v.PeerEpoch {
-			count++
+	return n.electionQuorum(func(c *Membership) int {
+		count := 0
+		for id, m := range votes {
+			if c.isVoter(id) && m.Vote.Leader == v.Leader && m.Vote.PeerEpoch == v.PeerEpoch {
+				count++
+			}
 		}
-	}
-	return count >= n.cfg.quorum()
+		return count
+	})
 }
 
 // checkLeader guards against following a leader that is not leading:
@@ -232,7 +284,7 @@ func (n *Node) decideAt(v Vote, clock uint64) {
 	switch {
 	case v.Leader == n.cfg.ID:
 		n.becomeLeader()
-	case n.cfg.isVoter(n.cfg.ID):
+	case n.votes(n.cfg.ID):
 		n.becomeLearner(v.Leader, Following)
 	default:
 		n.becomeLearner(v.Leader, Observing)

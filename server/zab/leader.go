@@ -55,6 +55,10 @@ type leaderState struct {
 	needRound    bool
 	markers      []marker
 	lastPing     int64
+	// For monitoring (info.go): when the epoch was established, and the
+	// sizes of the entries proposed since.
+	establishedTick int64
+	proposals       proposalStats
 }
 
 func (n *Node) becomeLeader() {
@@ -91,15 +95,11 @@ func (n *Node) dropLearner(p *peer) {
 	delete(n.ld.learners, p.id)
 }
 
-// countVoters counts this member plus the voting learners that satisfy ok.
+// countVoters counts the voters of the active configuration, this member
+// included, that satisfy ok.
 func (n *Node) countVoters(ok func(p *peer) bool) int {
-	c := 1
-	for _, p := range n.ld.sorted() {
-		if !p.observer && ok(p) {
-			c++
-		}
-	}
-	return c
+	cur := n.current()
+	return n.countIn(&cur, ok)
 }
 
 // tryDecideEpoch picks the new epoch once a quorum has connected: one more
@@ -142,6 +142,13 @@ func (n *Node) tryAckEpochQuorum() {
 	}
 	ld.ackedEpochQ = true
 	n.setCurrentEpoch(ld.epoch)
+	if n.cfg.ReconfigEnabled && n.cfg.Version == 0 {
+		// The initial configuration takes the first epoch's zxid as its
+		// version (ZOOKEEPER-1783), and NEWLEADER tells the learners.
+		m := n.Membership()
+		m.Version = ld.newLeader
+		n.activate(m)
+	}
 	ld.lastProposed = n.log.last()
 	for _, p := range ld.sorted() {
 		if p.phase == lpAckedEpoch {
@@ -173,7 +180,8 @@ func (n *Node) syncLearner(p *peer) {
 		n.sendLink(p, Message{Type: MsgSnap, Zxid: base, Entries: copyEntries(n.log.after(base))})
 	}
 	p.logEnd, p.syncEnd = last, last
-	n.sendLink(p, Message{Type: MsgNewLeader, Zxid: n.ld.newLeader})
+	cur := n.current()
+	n.sendLink(p, Message{Type: MsgNewLeader, Zxid: n.ld.newLeader, Data: cur.encode()})
 	p.phase = lpSyncing
 }
 
@@ -187,10 +195,16 @@ func (n *Node) tryEstablish() {
 	if ld.established || !ld.ackedEpochQ || n.persisted < n.log.last() {
 		return
 	}
-	if n.countVoters(func(p *peer) bool { return p.phase >= lpAckedNewLeader }) < n.cfg.quorum() {
+	// NEWLEADER acknowledgements count by server id, whatever the kind of
+	// link: a server the pending configuration makes a voter may still
+	// observe until it commits (Leader.waitForNewLeaderAck adds the ack to
+	// every configuration the server votes in).
+	acked := func(p *peer) bool { return p.phase >= lpAckedNewLeader }
+	if !n.quorumsBy(func(m *Membership) int { return n.countLinks(m, acked) }) {
 		return
 	}
 	ld.established = true
+	ld.establishedTick = n.tick
 	// Report the new epoch to lookers (QuorumPeer.updateElectionVote).
 	n.el.vote.PeerEpoch = ld.epoch
 	n.commit = n.log.last()
@@ -225,8 +239,7 @@ func (n *Node) tickLeader() {
 		}
 	}
 	if ld.established {
-		alive := n.countVoters(func(p *peer) bool { return p.phase >= lpAckedNewLeader })
-		if alive < n.cfg.quorum() {
+		if !n.hasQuorums(func(p *peer) bool { return p.phase >= lpAckedNewLeader }) {
 			// Not enough followers synced within syncLimit: step down.
 			n.backToLooking()
 			return
@@ -252,7 +265,7 @@ func (n *Node) startRound() {
 }
 
 func (n *Node) roundConfirmed(r int64) bool {
-	return n.countVoters(func(p *peer) bool { return p.phase >= lpAckedNewLeader && p.round >= r }) >= n.cfg.quorum()
+	return n.hasQuorums(func(p *peer) bool { return p.phase >= lpAckedNewLeader && p.round >= r })
 }
 
 func (n *Node) stepLeader(m Message) {
@@ -299,8 +312,11 @@ func (n *Node) stepLeader(m Message) {
 }
 
 func (n *Node) acceptLearner(m Message) {
+	// Servers outside the configuration are taken too, without a vote: a
+	// server about to join by reconfig syncs first, and a removed one goes
+	// on following (LearnerHandler takes any server id).
 	observer := m.Type == MsgObserverInfo
-	if (observer && !n.cfg.isObserver(m.From)) || (!observer && !n.cfg.isVoter(m.From)) || m.Seq != 1 {
+	if (observer && n.cfg.isVoter(m.From)) || (!observer && n.cfg.isObserver(m.From)) || m.Seq != 1 {
 		n.send(Message{Type: MsgDisconnect, To: m.From, Link: m.Link})
 		return
 	}
@@ -372,20 +388,18 @@ func (n *Node) leaderPersisted() {
 	n.advanceCommit()
 }
 
-// quorumCommit is the highest zxid logged by a quorum of voters.
+// quorumCommit is the highest zxid logged by a quorum of voters; from a
+// pending reconfig's zxid on, by a quorum of both configurations.
 func (n *Node) quorumCommit() int64 {
-	acks := []int64{n.persisted}
-	for _, p := range n.ld.sorted() {
-		if !p.observer && p.phase >= lpAckedNewLeader {
-			acks = append(acks, p.acked)
-		}
-	}
-	q := n.cfg.quorum()
-	if len(acks) < q {
+	cur := n.current()
+	c := n.ackedBy(&cur)
+	if c < 0 {
 		return n.commit
 	}
-	sort.Slice(acks, func(i, j int) bool { return acks[i] > acks[j] })
-	return min(acks[q-1], n.ld.lastProposed)
+	if pc := n.lastSeen; pc != nil && c >= pc.zxid {
+		c = max(min(c, n.ackedBy(&pc.m)), pc.zxid-1)
+	}
+	return min(c, n.ld.lastProposed)
 }
 
 // advanceCommit moves the commit point and releases markers in order; a
@@ -443,6 +457,7 @@ func (n *Node) announceTo(z int64) {
 	}
 	ld.announced = z
 	n.emit(z)
+	n.commitLastSeen(z)
 }
 
 // propose appends proposals to the log, sends them to followers and queues
@@ -456,6 +471,7 @@ func (n *Node) propose(ps []Proposal) {
 				continue // a stale proposal from a previous epoch's pipeline
 			}
 			entries = append(entries, *pr.Entry)
+			ld.proposals.add(len(pr.Entry.Data))
 			ld.lastProposed = pr.Entry.Zxid
 			continue
 		}

@@ -24,6 +24,7 @@ type learnerState struct {
 	syncEnd   int64 // the log end NEWLEADER closes
 	acked     int64
 	sentAt    int64 // tick of the last connection attempt
+	retry     int64 // ticks to wait for LEADERINFO before the next attempt
 }
 
 func (n *Node) becomeLearner(leader uint64, role Role) {
@@ -34,7 +35,7 @@ func (n *Node) becomeLearner(leader uint64, role Role) {
 		n.send(Message{Type: MsgDisconnect, To: j.From, Link: j.Link})
 	}
 	n.el.joins = map[uint64]Message{}
-	n.ln = &learnerState{heard: n.tick}
+	n.ln = &learnerState{heard: n.tick, retry: int64(n.cfg.ConnectRetry)}
 	n.connect()
 }
 
@@ -68,7 +69,10 @@ func (n *Node) sendToLeader(m Message) {
 }
 
 func (n *Node) tickLearner() {
-	if n.ln.phase == lnConnecting && n.tick-n.ln.sentAt >= int64(n.cfg.ConnectRetry) {
+	if n.ln.phase == lnConnecting && n.tick-n.ln.sentAt >= n.ln.retry {
+		// Each attempt waits twice as long, so that a slow round trip
+		// cannot keep every answer arriving for a link already replaced.
+		n.ln.retry = min(2*n.ln.retry, int64(n.cfg.InitLimit))
 		n.connect()
 	}
 	limit := int64(n.cfg.InitLimit)
@@ -127,8 +131,11 @@ func (n *Node) learnerHandle(m Message) bool {
 		if ln.phase != lnSyncing {
 			return false
 		}
-		n.setCurrentEpoch(Epoch(m.Zxid))
-		n.el.vote.PeerEpoch = Epoch(m.Zxid) // QuorumPeer.updateElectionVote
+		if mc, err := decodeMembership(m.Data); err == nil {
+			// The leader's configuration (Learner.syncWithLeader's
+			// processReconfig on NEWLEADER).
+			n.activate(mc)
+		}
 		ln.newLeader, ln.syncEnd = m.Zxid, n.log.last()
 		ln.phase = lnNewLeader
 		n.maybeAckNewLeader()
@@ -193,6 +200,7 @@ func (n *Node) onSyncStart(m Message) {
 		n.rd.Snapshot = &z
 		n.rd.Entries = nil
 		n.log.reset(z)
+		n.lastSeen = nil
 		n.persisted, n.commit, n.emitted, n.applied = z, z, z, z
 		n.rd.Committed = nil
 	}
@@ -207,6 +215,7 @@ func (n *Node) truncateTo(z int64) {
 	}
 	n.rd.Truncate = &z
 	n.log.truncate(z)
+	n.lastSeen = n.lastConfigIn(n.log.base)
 	n.persisted = min(n.persisted, z)
 	n.commit = min(n.commit, z)
 	n.emitted = min(n.emitted, z)
@@ -231,11 +240,19 @@ func (n *Node) commitTo(z int64) {
 		n.commit = z
 	}
 	n.emit(n.commit)
+	n.commitLastSeen(z)
 }
 
 func (n *Node) maybeAckNewLeader() {
 	ln := n.ln
 	if ln.phase == lnNewLeader && n.persisted >= ln.syncEnd {
+		// The new epoch becomes current only once the history it closes
+		// is durable: a member that crashed with the epoch saved but the
+		// synced entries lost would win the next election with a shorter
+		// log and truncate committed transactions (ZOOKEEPER-4643). The
+		// driver saves the epoch before it sends the ACK.
+		n.setCurrentEpoch(Epoch(ln.newLeader))
+		n.el.vote.PeerEpoch = Epoch(ln.newLeader) // QuorumPeer.updateElectionVote
 		n.sendToLeader(Message{Type: MsgAck, Zxid: ln.newLeader})
 		ln.acked = ln.syncEnd
 		ln.phase = lnAckedNewLeader

@@ -37,6 +37,11 @@ type Node struct {
 	rd          Ready
 	seq         uint64 // link ids made by this member
 	incarnation uint64
+	stepDown    bool // a new configuration changed this member's role (settle)
+	// lastSeen is the newest configuration in the log that is not active
+	// yet (ZooKeeper's last seen QuorumVerifier): until it commits,
+	// elections, establishment and commits need a quorum of it too.
+	lastSeen *pendingConfig
 }
 
 // ErrNotLeader is returned by Propose on a member that does not lead an
@@ -57,6 +62,9 @@ func NewNode(cfg Config, st State) (*Node, error) {
 		incarnation:   st.Incarnation,
 	}
 	n.persisted = n.log.last()
+	// A reconfig in the log is only seen, even if it was applied before
+	// the restart: it becomes active when a leader commits it again.
+	n.lastSeen = n.lastConfigIn(n.log.base)
 	n.commit = st.Applied
 	n.emitted = st.Applied
 	n.lookForLeader()
@@ -122,6 +130,9 @@ func (n *Node) setCurrentEpoch(e uint32) {
 func (n *Node) appendEntries(es []Entry) {
 	for _, e := range es {
 		n.log.append(e)
+		if c := e.Config; c != nil && c.Version > n.cfg.Version && (n.lastSeen == nil || c.Version > n.lastSeen.m.Version) {
+			n.lastSeen = &pendingConfig{zxid: e.Zxid, m: c.clone()}
+		}
 	}
 	n.rd.Entries = append(n.rd.Entries, es...)
 }
@@ -131,16 +142,19 @@ func (n *Node) emit(z int64) {
 	if z <= n.emitted {
 		return
 	}
-	for i, e := range n.log.between(n.emitted, z) {
-		_ = i
+	for _, e := range n.log.between(n.emitted, z) {
 		e := e
 		n.rd.Committed = append(n.rd.Committed, Committed{Entry: &e})
+		if e.Config != nil {
+			n.activate(*e.Config)
+		}
 	}
 	n.emitted = z
 }
 
 // Tick advances time by one tick.
 func (n *Node) Tick() {
+	defer n.settle()
 	n.tick++
 	switch n.role {
 	case Looking:
@@ -154,6 +168,7 @@ func (n *Node) Tick() {
 
 // Step handles a message from a peer.
 func (n *Node) Step(m Message) {
+	defer n.settle()
 	if m.Type == MsgNotification {
 		n.stepElection(m)
 		return
@@ -184,6 +199,7 @@ func (n *Node) Step(m Message) {
 
 // Persisted tells the node its log is durable up to zxid z.
 func (n *Node) Persisted(z int64) {
+	defer n.settle()
 	if z > n.log.last() {
 		z = n.log.last()
 	}
@@ -225,6 +241,7 @@ func (n *Node) Propose(ps ...Proposal) error {
 	if n.role != Leading || !n.serving {
 		return ErrNotLeader
 	}
+	defer n.settle()
 	n.propose(ps)
 	return nil
 }

@@ -45,11 +45,16 @@ type Ready struct {
 
 	Committed []Committed
 	Received  []Message
+
+	// Membership is the configuration that became active (a committed
+	// reconfig, or the one a new leader announced); the driver updates
+	// whatever depends on who the members are.
+	Membership *Membership
 }
 
 // Empty reports whether there is nothing to do.
 func (r *Ready) Empty() bool {
 	return r.Role == nil && r.Truncate == nil && r.Snapshot == nil && r.AcceptedEpoch == nil &&
 		r.CurrentEpoch == nil && len(r.Entries) == 0 && len(r.Messages) == 0 &&
-		len(r.Committed) == 0 && len(r.Received) == 0
+		len(r.Committed) == 0 && len(r.Received) == 0 && r.Membership == nil
 }

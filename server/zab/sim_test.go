@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -33,8 +34,9 @@ var (
 type simDisk struct {
 	accepted, current uint32
 	snapZxid          int64
-	snapSeq           []int64 // the applied sequence the snapshot holds
-	log               []Entry // durable entries after snapZxid
+	snapSeq           []int64     // the applied sequence the snapshot holds
+	log               []Entry     // durable entries after snapZxid
+	config            *Membership // the last configuration activated
 }
 
 type simMember struct {
@@ -84,14 +86,26 @@ type sim struct {
 	syncs     int
 	nextCount map[uint32]uint32
 	failures  []string
+
+	// Reconfiguration: spare members run outside the initial
+	// configuration (as servers about to join do), and leaders now and
+	// then propose a new configuration over every member.
+	reconfigs float64              // chance per proposal round
+	configs   map[int64]Membership // reconfig entries by zxid
+	reconfigd int                  // reconfigs committed
 }
 
 func newSim(t testing.TB, seed int64, voters, observers int) *sim {
+	return newSimSpares(t, seed, voters, observers, 0)
+}
+
+func newSimSpares(t testing.TB, seed int64, voters, observers, spares int) *sim {
 	s := &sim{
 		t: t, rng: rand.New(rand.NewSource(seed)), members: map[uint64]*simMember{},
 		cut: map[[2]uint64]bool{}, acked: map[int64]bool{}, leaders: map[uint32]uint64{},
 		lastAt:    map[[2]uint64]int{},
 		nextCount: map[uint32]uint32{},
+		configs:   map[int64]Membership{},
 	}
 	for i := 1; i <= voters; i++ {
 		s.cfg.Voters = append(s.cfg.Voters, uint64(i))
@@ -106,7 +120,19 @@ func newSim(t testing.TB, seed int64, voters, observers int) *sim {
 	s.dup = []float64{0, 0.01, 0.03}[s.rng.Intn(3)]
 	s.reorder = []float64{0, 0.01, 0.05}[s.rng.Intn(3)]
 	s.maxDelay = 1 + s.rng.Intn(3)
-	for _, id := range append(append([]uint64(nil), s.cfg.Voters...), s.cfg.Observers...) {
+	// An election waits longer than a round trip before it settles, as
+	// finalizeWait (tens of ms) exceeds a LAN's round trip: otherwise a
+	// member that has not heard of a pending reconfig can keep deciding
+	// on a vote the others have already moved away from.
+	s.cfg.FinalizeWait = 2*s.maxDelay + 1
+	// With spares, the first leader gives the configuration a version, so
+	// that the spares, whose own view shares version 0, adopt it.
+	s.cfg.ReconfigEnabled = spares > 0
+	all := append(append([]uint64(nil), s.cfg.Voters...), s.cfg.Observers...)
+	for i := 1; i <= spares; i++ {
+		all = append(all, uint64(voters+observers+i))
+	}
+	for _, id := range all {
 		m := &simMember{id: id}
 		s.members[id] = m
 		s.ids = append(s.ids, id)
@@ -122,6 +148,7 @@ func (s *sim) fail(format string, args ...any) {
 func (s *sim) start(m *simMember) {
 	cfg := s.cfg
 	cfg.ID = m.id
+	s.restoreConfig(m, &cfg)
 	// Members disagree on timeouts now and then, so a deposed leader can
 	// go on believing it leads while a new one commits.
 	if s.rng.Intn(3) == 0 {
@@ -181,6 +208,10 @@ func (s *sim) process(m *simMember) {
 		}
 		if rd.CurrentEpoch != nil {
 			m.disk.current = *rd.CurrentEpoch
+		}
+		if rd.Membership != nil {
+			c := rd.Membership.clone()
+			m.disk.config = &c
 		}
 		if len(rd.Entries) > 0 {
 			m.pending = append(m.pending, rd.Entries...)
@@ -250,6 +281,9 @@ func (s *sim) apply(m *simMember, cs []Committed) {
 		if m.node.Role() == Leading && !s.acked[c.Entry.Zxid] {
 			s.acked[c.Entry.Zxid] = true
 			s.ackedList = append(s.ackedList, c.Entry.Zxid)
+			if c.Entry.Config != nil {
+				s.reconfigd++
+			}
 		}
 	}
 	if len(cs) > 0 {
@@ -412,6 +446,11 @@ func (s *sim) propose() {
 		ps = append(ps, Proposal{Entry: &Entry{Zxid: z, Data: []byte(fmt.Sprint(z))}})
 		s.proposed++
 	}
+	if s.reconfigs > 0 && s.rng.Float64() < s.reconfigs {
+		if p, ok := s.reconfigProposal(l); ok {
+			ps = append(ps, p)
+		}
+	}
 	if s.rng.Intn(10) == 0 {
 		// A sync: when it is answered, the leader must have applied every
 		// transaction committed anywhere before it was asked for.
@@ -527,7 +566,12 @@ func runSeed(t testing.TB, seed int64, trace bool) (*sim, bool) {
 	rng := rand.New(rand.NewSource(seed))
 	voters := []int{1, 3, 3, 3, 5}[rng.Intn(5)]
 	observers := []int{0, 0, 1}[rng.Intn(3)]
-	s := newSim(t, seed, voters, observers)
+	spares, reconfigs := 0, 0.0
+	if rng.Intn(3) == 0 {
+		spares, reconfigs = rng.Intn(3), 0.05
+	}
+	s := newSimSpares(t, seed, voters, observers, spares)
+	s.reconfigs = reconfigs
 	s.trace = trace
 	for i := 0; i < 600; i++ {
 		s.step(true)
@@ -556,7 +600,7 @@ func TestSimulation(t *testing.T) {
 		fmt.Sscan(v, &n)
 	}
 	stuck := 0
-	committed, syncs := 0, 0
+	committed, syncs, reconfigs := 0, 0, 0
 	for seed := int64(0); seed < int64(n); seed++ {
 		s, healed := runSeed(t, seed, false)
 		if len(s.failures) > 0 {
@@ -572,8 +616,9 @@ func TestSimulation(t *testing.T) {
 		}
 		committed += len(s.acked)
 		syncs += s.syncs
+		reconfigs += s.reconfigd
 	}
-	t.Logf("%d seeds, %d transactions committed and checked, %d syncs answered", n, committed, syncs)
+	t.Logf("%d seeds, %d transactions committed and checked (%d reconfigs), %d syncs answered", n, committed, reconfigs, syncs)
 }
 
 func report(t *testing.T, seed int64, s *sim, healed bool) {
@@ -585,4 +630,68 @@ func report(t *testing.T, seed int64, s *sim, healed bool) {
 		t.Fatalf("seed %d: no recovery after healing", seed)
 	}
 	t.Logf("seed %d: %d rounds, %d committed", seed, s.round, len(s.acked))
+}
+
+// restoreConfig gives a starting member the last configuration it
+// activated, as the driver keeps it beside the epochs. A spare that never
+// activated one starts as a joining server does: with the initial
+// configuration plus itself as a voter, a view nobody else shares.
+func (s *sim) restoreConfig(m *simMember, cfg *Config) {
+	if c := m.disk.config; c != nil {
+		cfg.Voters, cfg.Observers, cfg.Version = slices.Clone(c.Voters), slices.Clone(c.Observers), c.Version
+		return
+	}
+	if !cfg.isVoter(m.id) && !cfg.isObserver(m.id) {
+		cfg.Voters = append(slices.Clone(cfg.Voters), m.id)
+	}
+}
+
+// reconfigProposal draws a new configuration over every member, if the
+// leader may propose one: none pending, and a quorum of the new voters in
+// sync with it (PrepRequestProcessor's ReconfigInProgress and
+// NewConfigNoQuorum checks).
+func (s *sim) reconfigProposal(l *simMember) (Proposal, bool) {
+	if _, pending := l.node.PendingConfig(); pending {
+		return Proposal{}, false
+	}
+	var m Membership
+	for _, id := range s.ids {
+		switch r := s.rng.Intn(4); {
+		case r < 2:
+			m.Voters = append(m.Voters, id)
+		case r == 2:
+			m.Observers = append(m.Observers, id)
+		}
+	}
+	if len(m.Voters) == 0 {
+		return Proposal{}, false
+	}
+	synced := map[uint64]bool{l.id: true}
+	for _, id := range l.node.SyncedFollowers() {
+		synced[id] = true
+	}
+	n := 0
+	for _, id := range m.Voters {
+		if synced[id] {
+			n++
+		}
+	}
+	if n < m.quorum() {
+		return Proposal{}, false
+	}
+	e := l.epoch
+	last := l.node.LastZxid()
+	c := s.nextCount[e] + 1
+	if Epoch(last) == e && Counter(last) >= c {
+		c = Counter(last) + 1
+	}
+	s.nextCount[e] = c
+	z := Zxid(e, c)
+	m.Version = z
+	s.configs[z] = m
+	s.proposed++
+	if s.trace {
+		fmt.Printf("r%d: %d proposes config %#x voters=%v observers=%v\n", s.round, l.id, z, m.Voters, m.Observers)
+	}
+	return Proposal{Entry: &Entry{Zxid: z, Data: []byte(fmt.Sprint(z)), Config: &m}}, true
 }

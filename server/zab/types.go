@@ -127,6 +127,11 @@ type Entry struct {
 	// Value is a decoded form the driver may attach when it proposes; it
 	// stays in memory and is handed back in Committed.
 	Value any
+	// Config is set on a reconfig entry: the configuration it makes
+	// active once committed. The driver sets it wherever entries enter
+	// the protocol (proposals, the wire, the log), since Data is opaque
+	// here.
+	Config *Membership
 }
 
 // Message is what members exchange. Quorum messages travel on a link (a

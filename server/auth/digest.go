@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"strings"
 
+	"zkit/server/jute"
 	"zkit/server/proto"
 )
 
@@ -16,8 +17,12 @@ type DigestProvider struct {
 }
 
 // Digest returns the digest identity of "user:password"
-// (DigestAuthenticationProvider.generateDigest).
+// (DigestAuthenticationProvider.generateDigest). That method takes a Java
+// String, so userPassword is first read as Java reads its bytes: a
+// malformed UTF-8 sequence becomes U+FFFD, in the user part and in the
+// hashed text (id.getBytes(UTF_8)) alike.
 func Digest(userPassword string) string {
+	userPassword = jute.JavaUTF8(userPassword)
 	user, _, _ := strings.Cut(userPassword, ":")
 	sum := sha1.Sum([]byte(userPassword))
 	return user + ":" + base64.StdEncoding.EncodeToString(sum[:])
@@ -26,7 +31,9 @@ func Digest(userPassword string) string {
 // Scheme implements Provider.
 func (DigestProvider) Scheme() string { return "digest" }
 
-// Authenticate implements Provider.
+// Authenticate implements Provider. ZooKeeper's handleAuthentication
+// hashes new String(authData), the auth bytes decoded as Java does, and so
+// does Digest.
 func (p DigestProvider) Authenticate(data []byte, _ string) []proto.Id {
 	d := Digest(string(data))
 	var ids []proto.Id

@@ -333,23 +333,31 @@ func (d *DB) multiRead(req *proto.MultiRequest, r *Reader) Reply {
 			// "Invalid type of readOp": the results so far still go out.
 			return Reply{Err: proto.ErrMarshallingError, Body: resp, KeepBody: true}
 		}
-		var rep Reply
-		if op.Type == proto.OpGetData {
-			rep = d.getData(pw, r)
-		} else {
-			rep = d.getChildren(pw, r, false)
-		}
-		if rep.Err != proto.ErrOK {
-			resp.Results = append(resp.Results, proto.OpResult{Type: proto.OpError, Err: rep.Err})
-			continue
-		}
-		res := proto.OpResult{Type: op.Type}
-		if g, ok := rep.Body.(*proto.GetDataResponse); ok {
-			res.Data, res.Stat = g.Data, g.Stat
-		} else {
-			res.Children = rep.Body.(*proto.ChildrenResponse).Children
-		}
-		resp.Results = append(resp.Results, res)
+		resp.Results = append(resp.Results, d.multiReadOp(op.Type, pw.Path, r))
 	}
 	return Reply{Body: resp}
+}
+
+// multiReadOp runs one op of a multiRead. It never sets a watch, whatever
+// the wire flag says: ZooKeeper's MultiOperationRecord keeps only the path
+// (Op.getData(path), Op.getChildren(path)), and toRequestRecord rebuilds
+// the request with watch=false.
+func (d *DB) multiReadOp(op proto.Op, path string, r *Reader) proto.OpResult {
+	req := &proto.PathWatchRequest{Path: path}
+	var rep Reply
+	if op == proto.OpGetData {
+		rep = d.getData(req, r)
+	} else {
+		rep = d.getChildren(req, r, false)
+	}
+	if rep.Err != proto.ErrOK {
+		return proto.OpResult{Type: proto.OpError, Err: rep.Err}
+	}
+	res := proto.OpResult{Type: op}
+	if g, ok := rep.Body.(*proto.GetDataResponse); ok {
+		res.Data, res.Stat = g.Data, g.Stat
+	} else {
+		res.Children = rep.Body.(*proto.ChildrenResponse).Children
+	}
+	return res
 }

@@ -254,15 +254,16 @@ func (d *Decoder) Strings() []string {
 }
 
 // JavaString returns the bytes a Java peer sends back for a string it
-// read: undecodable UTF-8 becomes U+FFFD (new String(bytes, UTF_8)) and a
-// character outside the BMP is written as its two UTF-16 surrogates, each
-// encoded as three bytes (CESU-8), as jute's writeString does.
+// read: the bytes decoded as JavaUTF8 does, then written the way jute's
+// BinaryOutputArchive.writeString does, which encodes each UTF-16 char on
+// its own, so a character outside the BMP goes out as its two surrogates,
+// three bytes each (CESU-8).
 func JavaString(s string) string {
 	if isPlainASCII(s) {
 		return s
 	}
 	var b []byte
-	for _, r := range s {
+	for _, r := range JavaUTF8(s) {
 		if r > 0xffff {
 			r1, r2 := utf16.EncodeRune(r)
 			b = appendSurrogate(b, r1)
@@ -273,6 +274,97 @@ func JavaString(s string) string {
 	}
 	return string(b)
 }
+
+// JavaUTF8 returns new String(bytes, UTF_8).getBytes(UTF_8) in Java: s
+// decoded with Java's UTF-8 decoder, each malformed sequence replaced by
+// U+FFFD under that decoder's rules (not Go's), and encoded back as UTF-8.
+// ZooKeeper reads every jute ustring this way (BinaryInputArchive.readString).
+func JavaUTF8(s string) string {
+	if isPlainASCII(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, n := javaDecodeRune(s[i:])
+		b = utf8.AppendRune(b, r)
+		i += n
+	}
+	return string(b)
+}
+
+// javaDecodeRune decodes the first character of s as JDK 17's String UTF-8
+// decoder (String.decodeUTF8_UTF16 with replacement) does, returning it, or
+// U+FFFD for a malformed sequence, and how many bytes it took.
+func javaDecodeRune(s string) (rune, int) {
+	b1 := s[0]
+	switch {
+	case b1 < 0x80:
+		return rune(b1), 1
+	case b1 >= 0xc2 && b1 <= 0xdf:
+		if len(s) < 2 || !isCont(s[1]) {
+			return utf8.RuneError, 1
+		}
+		return rune(b1&0x1f)<<6 | rune(s[1]&0x3f), 2
+	case b1 >= 0xe0 && b1 <= 0xef:
+		return javaDecode3(s)
+	case b1 >= 0xf0 && b1 <= 0xf7:
+		return javaDecode4(s)
+	}
+	return utf8.RuneError, 1 // a continuation byte, c0, c1 or f8..ff
+}
+
+// javaDecode3 decodes a sequence led by e0..ef. A malformed one is replaced
+// as one character covering the lead and, when it is a fitting second
+// byte, that byte too; an encoded surrogate counts as one malformed
+// 3-byte sequence.
+func javaDecode3(s string) (rune, int) {
+	b1 := s[0]
+	if len(s) < 2 {
+		return utf8.RuneError, 1
+	}
+	badSecond := b1 == 0xe0 && s[1]&0xe0 == 0x80 || !isCont(s[1])
+	switch {
+	case badSecond:
+		return utf8.RuneError, 1
+	case len(s) < 3:
+		return utf8.RuneError, 2 // truncated at the end of the input
+	case !isCont(s[2]):
+		return utf8.RuneError, 2
+	}
+	r := rune(b1&0x0f)<<12 | rune(s[1]&0x3f)<<6 | rune(s[2]&0x3f)
+	if r >= 0xd800 && r <= 0xdfff {
+		return utf8.RuneError, 3
+	}
+	return r, 3
+}
+
+// javaDecode4 decodes a sequence led by f0..f7, with Java's quirks: a bad
+// or out-of-range second byte replaces the lead alone, otherwise the lead
+// and its continuation bytes make one replacement.
+func javaDecode4(s string) (rune, int) {
+	b1 := s[0]
+	if len(s) < 2 {
+		return utf8.RuneError, 1
+	}
+	b2 := s[1]
+	if b1 > 0xf4 || b1 == 0xf0 && (b2 < 0x90 || b2 > 0xbf) ||
+		b1 == 0xf4 && b2&0xf0 != 0x80 || !isCont(b2) {
+		return utf8.RuneError, 1
+	}
+	switch {
+	case len(s) < 3:
+		return utf8.RuneError, 2
+	case !isCont(s[2]):
+		return utf8.RuneError, 2
+	case len(s) < 4:
+		return utf8.RuneError, 3 // truncated at the end of the input
+	case !isCont(s[3]):
+		return utf8.RuneError, 3
+	}
+	return rune(b1&0x07)<<18 | rune(b2&0x3f)<<12 | rune(s[2]&0x3f)<<6 | rune(s[3]&0x3f), 4
+}
+
+func isCont(b byte) bool { return b&0xc0 == 0x80 }
 
 func isPlainASCII(s string) bool {
 	for i := 0; i < len(s); i++ {

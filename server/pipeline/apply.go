@@ -54,11 +54,20 @@ func (p *Processor) applyBatch(batch []Entry) {
 				}
 				last = e.Txn.Header.Zxid
 				txns++
+			}
+			// A closeSession is answered before its connection is
+			// unregistered: a member finds the request it answers through
+			// the connection holding the session.
+			closing := e.Txn != nil && e.Txn.Header.Type == proto.OpCloseSession
+			if e.Txn != nil && !closing {
+				p.sessionChange(e.Txn)
+			}
+			p.answer(t, e, &res)
+			if closing {
 				if c := p.sessionChange(e.Txn); c != nil {
 					closed = append(closed, c)
 				}
 			}
-			p.answer(t, e, &res)
 			if c := localClose(e); c != nil {
 				closed = append(closed, c)
 			}
@@ -67,7 +76,6 @@ func (p *Processor) applyBatch(batch []Entry) {
 	if last >= 0 {
 		p.changes.applied(last)
 	}
-	p.Stats.Outstanding.Add(-int64(len(batch) - len(barriers)))
 	for _, c := range closed {
 		c.Close()
 	}
@@ -117,6 +125,7 @@ func (p *Processor) answer(t *tree.Tree, e *Entry, res *tree.Result) {
 			// A session created for a client of this member, prepared by
 			// the leader: the connection waits for it outside its FIFO.
 			if c := p.ClientOf(e.Txn.Header.ClientID); c != nil {
+				p.Stats.Outstanding.Add(-1)
 				c.SessionCreated(e.Txn.Header.ClientID, e.Txn.Body.(*proto.IntRecord).Value)
 			}
 			return
@@ -126,6 +135,7 @@ func (p *Processor) answer(t *tree.Tree, e *Entry, res *tree.Result) {
 	if req == nil || req.Client == nil {
 		return
 	}
+	p.Stats.Outstanding.Add(-1)
 	var reads []*Request
 	if !req.Handshake {
 		head, rs := req.Client.FIFO().popWrite(req.Xid)
@@ -133,10 +143,38 @@ func (p *Processor) answer(t *tree.Tree, e *Entry, res *tree.Result) {
 			reads = rs
 		}
 	}
+	if sessionMoved(e, res) {
+		// FinalRequestProcessor answers SessionMovedException with
+		// cnxn.sendCloseSession() and no reply (ZOOKEEPER-710): the
+		// connection closes once its pending output is sent, and nothing
+		// queued after that, the reads behind this request included, goes
+		// out.
+		req.Client.Close()
+		return
+	}
 	p.reply(t, req, e, res)
 	for _, r := range reads {
 		p.answerRead(r, t)
 	}
+}
+
+// sessionMoved reports whether a request failed with SESSIONMOVED, on its
+// own (a request with no transaction, or an error transaction) or in a
+// sub-result of a multi, the cases FinalRequestProcessor turns into a
+// SessionMovedException.
+func sessionMoved(e *Entry, res *tree.Result) bool {
+	if e.Txn == nil {
+		return e.Err == proto.ErrSessionMoved
+	}
+	if res.Type == proto.OpError {
+		return res.Err == proto.ErrSessionMoved
+	}
+	for _, r := range res.Multi {
+		if r.Type == proto.OpError && r.Err == proto.ErrSessionMoved {
+			return true
+		}
+	}
+	return false
 }
 
 // localRequest finds the request a committed transaction answers: the head

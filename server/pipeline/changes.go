@@ -98,32 +98,24 @@ func (c *changes) applied(zxid int64) {
 
 // ephemeralsOf returns the session's ephemerals as they will be once every
 // transaction in flight is applied, in the order ZooKeeper deletes them at
-// close (the applied ones in HashSet order, then those still in flight).
+// close. PrepRequestProcessor's closeSession takes DataTree.getEphemerals'
+// HashSet clone of the applied ones, then walks outstandingChanges in order,
+// removing each path deleted in flight and adding each path in flight owned
+// by the session; the CloseSessionTxn lists the set in its iteration order.
 func (c *changes) ephemeralsOf(session int64) []string {
-	var ordered []string
-	c.db.Read(func(t *tree.Tree) { ordered = t.EphemeralsInCloseOrder(session) })
-	gone := map[string]bool{}
-	var added []string
+	var set *tree.JavaHashSet
+	c.db.Read(func(t *tree.Tree) { set = tree.CloneEphemerals(t.EphemeralsInCloseOrder(session)) })
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, r := range c.order {
 		switch {
 		case !r.exists:
-			gone[r.path] = true
+			set.Remove(r.path)
 		case r.owner == session:
-			delete(gone, r.path)
-			added = append(added, r.path)
+			set.Add(r.path)
 		}
 	}
-	c.mu.Unlock()
-	seen := map[string]bool{}
-	out := make([]string, 0, len(ordered)+len(added))
-	for _, p := range append(ordered, added...) {
-		if !gone[p] && !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	return out
+	return set.Order()
 }
 
 // view layers the changes of the request being prepared over the records

@@ -68,7 +68,7 @@ type Processor struct {
 type Stats struct {
 	Received    atomic.Int64 // requests received
 	Sent        atomic.Int64 // replies sent
-	Outstanding atomic.Int64 // requests in the write path
+	Outstanding atomic.Int64 // local clients' writes not yet answered
 }
 
 // New returns a processor; call Start with a replicator to run it.
@@ -214,11 +214,15 @@ func (p *Processor) Submit(req *Request) {
 	if read {
 		return
 	}
+	if req.Client != nil {
+		// A local client's write, until answered (ServerStats'
+		// outstanding requests: in process here, prepared or forwarded).
+		p.Stats.Outstanding.Add(1)
+	}
 	if fb := p.fwd.Load(); fb != nil && req.From == 0 {
 		fb.f.Forward(req)
 		return
 	}
-	p.Stats.Outstanding.Add(1)
 	p.prepareOne(req)
 }
 

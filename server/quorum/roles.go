@@ -63,6 +63,8 @@ func (p *Peer) lead(epoch uint32) {
 
 func (p *Peer) stopServing() {
 	p.clients.SetServing(false)
+	// The connections closed: what they were waiting for is never answered.
+	p.proc.Stats.Outstanding.Store(0)
 	p.proc.SetReplicator(dropReplicator{})
 	p.proc.SetForwarder(learnerForwarder{p: p})
 	p.tracker.Reset(nil)

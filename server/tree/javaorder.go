@@ -77,3 +77,82 @@ func (e *ephSet) javaOrder() []string {
 	})
 	return out
 }
+
+// JavaHashSet is a java.util.HashSet<String> reduced to what decides its
+// iteration order: a table of buckets, each a chain in insertion order,
+// that doubles once the size passes 3/4 of it (HashMap.putVal), and also,
+// below 64 buckets, once a chain reaches 9 entries (treeifyBin resizes
+// instead of making a tree). A chain of 9 or more in a table of 64 or more
+// becomes a tree in Java, whose order this does not follow.
+type JavaHashSet struct {
+	buckets [][]string
+	size    int
+}
+
+// CloneEphemerals returns the HashSet DataTree.getEphemerals hands
+// PrepRequestProcessor's closeSession: a clone (HashMap.putMapEntries) of a
+// set whose iteration order is order, as EphemeralsInCloseOrder gives it.
+// An empty or missing set gives a fresh HashSet.
+func CloneEphemerals(order []string) *JavaHashSet {
+	n := 16
+	if len(order) > 0 {
+		n = tableSizeFor(int(float32(len(order))/0.75 + 1))
+	}
+	s := &JavaHashSet{buckets: make([][]string, n)}
+	for _, p := range order {
+		s.Add(p)
+	}
+	return s
+}
+
+// Add adds path unless present (HashSet.add).
+func (s *JavaHashSet) Add(path string) {
+	i := hashMapIndex(path, len(s.buckets))
+	for _, p := range s.buckets[i] {
+		if p == path {
+			return
+		}
+	}
+	s.buckets[i] = append(s.buckets[i], path)
+	if len(s.buckets[i]) >= 9 && len(s.buckets) < 64 {
+		s.resize()
+	}
+	s.size++
+	if s.size > len(s.buckets)*3/4 {
+		s.resize()
+	}
+}
+
+// Remove removes path if present (HashSet.remove).
+func (s *JavaHashSet) Remove(path string) {
+	i := hashMapIndex(path, len(s.buckets))
+	for j, p := range s.buckets[i] {
+		if p == path {
+			s.buckets[i] = append(s.buckets[i][:j:j], s.buckets[i][j+1:]...)
+			s.size--
+			return
+		}
+	}
+}
+
+// resize doubles the table; each chain splits in two keeping its order
+// (HashMap.resize).
+func (s *JavaHashSet) resize() {
+	next := make([][]string, 2*len(s.buckets))
+	for _, chain := range s.buckets {
+		for _, p := range chain {
+			i := hashMapIndex(p, len(next))
+			next[i] = append(next[i], p)
+		}
+	}
+	s.buckets = next
+}
+
+// Order lists the paths in the set's iteration order.
+func (s *JavaHashSet) Order() []string {
+	out := make([]string, 0, s.size)
+	for _, chain := range s.buckets {
+		out = append(out, chain...)
+	}
+	return out
+}

@@ -31,7 +31,8 @@ class ZkitProcess:
             f"dataDir={self.dir / 'data'}\n"
             "clientPort=2181\n"
             "maxClientCnxns=0\n"
-            "4lw.commands.whitelist=*\n" + extra_config
+            "4lw.commands.whitelist=*\n"
+            "admin.enableServer=false\n" + extra_config
         )
         ready = self.dir / "addr"
         self.log = open(self.dir / "zkit.log", "wb")

@@ -28,7 +28,7 @@ if [ "$mode" = smoke ]; then
     }
     trap cleanup EXIT
     mkdir "$work/data"
-    printf 'tickTime=2000\ndataDir=%s/data\nclientPort=2181\nmaxClientCnxns=0\nforceSync=yes\n' "$work" > "$work/zoo.cfg"
+    printf 'tickTime=2000\ndataDir=%s/data\nclientPort=2181\nmaxClientCnxns=0\nforceSync=yes\nadmin.enableServer=false\n' "$work" > "$work/zoo.cfg"
     bin/zkit serve --client-addr 127.0.0.1:0 --ready-file "$work/addr" "$work/zoo.cfg" 2>"$work/zkit.log" &
     pid=$!
     for _ in $(seq 200); do

@@ -33,4 +33,16 @@ if ! oracle_ok; then
         exit 1
     fi
 fi
+# Apache's Prometheus metrics provider (not packaged by Debian), for the
+# tests that scrape Apache's /metrics (server/admin; they compare with a
+# recorded scrape without it). Fetched from Maven Central when mvn is here.
+prom_jars="org.apache.zookeeper:zookeeper-prometheus-metrics:3.8.0 io.prometheus:simpleclient:0.9.0 io.prometheus:simpleclient_common:0.9.0 io.prometheus:simpleclient_hotspot:0.9.0 io.prometheus:simpleclient_servlet:0.9.0"
+if command -v mvn >/dev/null; then
+    for a in $prom_jars; do
+        IFS=: read -r g n v <<<"$a"
+        [ -f "$HOME/.m2/repository/${g//.//}/$n/$v/$n-$v.jar" ] ||
+            mvn -q -B dependency:get -Dartifact="$a" -Dtransitive=false >/dev/null 2>&1 ||
+            echo "deps: could not fetch $a (the Prometheus comparison with Apache will use its recorded scrape)" >&2
+    done
+fi
 echo "deps: ready (Go modules, .venv, Apache ZooKeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo '?'))"

@@ -13,10 +13,12 @@
 // packet received (before the whitelist check), one packet sent per 8 KiB
 // piece of the answer.
 //
-// The data comes from the running member.Server; what zkit does not measure
-// is reported as Apache reports "no samples yet" (0, 0.0, or -1 for the
-// client response sizes), never made up. The role-dependent parts
-// (leader, follower, observer, read-only) hang off status.Mode.
+// The data comes from the running member.Server (and, on an ensemble
+// member, from its protocol: member.Server.QuorumMetrics); what zkit does
+// not measure is reported as Apache reports "no samples yet" (0, 0.0, or
+// -1 for the client response sizes), never made up. The role-dependent
+// parts (leader, follower, observer, read-only) hang off status.Mode;
+// quorum.go has what ensemble members add.
 //
 // # Deviations from Apache
 //
@@ -36,6 +38,21 @@
 //   - mntr: the ServerMetrics counters and summaries zkit does not measure
 //     are 0; the quota gauge sets and the per-namespace summary sets are
 //     absent (zkit takes no such samples).
+//   - conf, dirs: the directories are zkit's storage directories,
+//     <dataDir>/zkit and <dataLogDir>/zkit (storage.Dir), not version-2,
+//     and the sizes are theirs. An ensemble member configured in code
+//     (server/ensemble, zkit member) lists its membership as classic
+//     "server.N=host:quorumPort:electionPort:role" lines, version=0.
+//   - mntr on ensemble members: the gauge order is that of a member's first
+//     role since its start (see mntr.go); uptime is the member's, not its
+//     current role's. Proposal sizes (also srvr's last line on a leader)
+//     are zkit's encoded transactions, which carry no digest: 12 bytes
+//     fewer than Apache's for the same transaction. proposal_count counts
+//     the current leadership's proposals. leader_uptime has the resolution
+//     of the protocol clock (10 ms).
+//   - mntr: fsynctime comes from the storage's fsync counters; its minimum
+//     (and maximum after srst) from their power-of-two histogram (see
+//     storage.go).
 //   - envi: the java.* keys describe the Go runtime (see envi.go).
 //   - hash: zkit keeps no digest log, so the answer is empty (as Apache's
 //     before its 128th transaction).
@@ -161,9 +178,9 @@ func run(cfg *config.Config, s *member.Server, word, arg string) []byte {
 		case "conf":
 			writeConf(&b, cfg, s, st)
 		case "dirs":
-			snap, log := dirs(cfg)
-			b.WriteString("datadir_size: " + formatLong(dirSize(snap)) + "\n")
-			b.WriteString("logdir_size: " + formatLong(dirSize(log)) + "\n")
+			d := dirsOf(cfg, s)
+			b.WriteString("datadir_size: " + formatLong(d.size(d.snap)) + "\n")
+			b.WriteString("logdir_size: " + formatLong(d.size(d.log)) + "\n")
 		case "dump":
 			writeDump(&b, s, st)
 		case "mntr":

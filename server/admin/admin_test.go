@@ -26,7 +26,7 @@ func TestFreshServer(t *testing.T) {
 	s, cfg := startZkit(t, "tickTime=2000\n4lw.commands.whitelist=*\n")
 	addr := s.Addr().String()
 	port := strconv.Itoa(s.Addr().(*net.TCPAddr).Port)
-	dir := filepath.Join(cfg.DataDir, "version-2")
+	dir := filepath.Join(cfg.DataDir, "zkit")
 
 	require.Equal(t, "imok", word(t, addr, "ruok"))
 	matchLines(t, "srvr", lines(t, word(t, addr, "srvr")),
@@ -52,8 +52,11 @@ func TestFreshServer(t *testing.T) {
 		`Zxid: 0x0`,
 		`Mode: standalone`,
 		`Node count: 5`)
+	// The storage directory holds what the storage wrote at its start.
+	size := strconv.FormatInt(osDirSize(dir), 10)
+	require.NotEqual(t, "0", size)
 	require.Equal(t, "clientPort="+port+"\nsecureClientPort=-1\n"+
-		"dataDir="+dir+"\ndataDirSize=0\ndataLogDir="+dir+"\ndataLogSize=0\n"+
+		"dataDir="+dir+"\ndataDirSize="+size+"\ndataLogDir="+dir+"\ndataLogSize="+size+"\n"+
 		"tickTime=2000\nmaxClientCnxns=60\nminSessionTimeout=4000\nmaxSessionTimeout=40000\n"+
 		"clientPortListenBacklog=-1\nserverId=0\n", word(t, addr, "conf"))
 	matchLines(t, "cons", lines(t, word(t, addr, "cons")),
@@ -70,7 +73,7 @@ func TestFreshServer(t *testing.T) {
 	require.Equal(t, "0 connections watching 0 paths\nTotal watches:0\n", word(t, addr, "wchs"))
 	require.Equal(t, "\n", word(t, addr, "wchc"))
 	require.Equal(t, "\n", word(t, addr, "wchp"))
-	require.Equal(t, "datadir_size: 0\nlogdir_size: 0\n", word(t, addr, "dirs"))
+	require.Equal(t, "datadir_size: "+size+"\nlogdir_size: "+size+"\n", word(t, addr, "dirs"))
 	require.Equal(t, "rw", word(t, addr, "isro"))
 	require.Equal(t, "306", word(t, addr, "gtmk"))
 	require.Equal(t, "", word(t, addr, "hash"))

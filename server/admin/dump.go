@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,19 +20,29 @@ const sessionlessCnxnTimeout = 10000
 // buckets (NIOServerCnxnFactory.dumpConnections).
 func writeDump(b *strings.Builder, s *member.Server, st status) {
 	b.WriteString("SessionTracker dump:\n")
-	// A follower or observer prints "Global Sessions(n):" and
-	// "0x<sid>\t<timeout>ms" lines instead (LearnerSessionTracker).
-	buckets := s.Sessions.ExpiryBuckets()
 	expiryOf := map[int64]int64{}
-	n := 0
-	for exp, ids := range buckets {
-		n += len(ids)
-		for _, id := range ids {
-			expiryOf[id] = exp
+	if st.Mode == ModeFollower || st.Mode == ModeObserver || st.Mode == ModeReadOnly {
+		// LearnerSessionTracker (also a read-only server's): the global
+		// sessions the database knows, by id (as signed longs), with their
+		// timeouts.
+		var sessions map[int64]int32
+		s.DB.Read(func(t *tree.Tree) { sessions = maps.Clone(t.Sessions()) })
+		b.WriteString("Global Sessions(" + strconv.Itoa(len(sessions)) + "):\n")
+		for _, id := range sortedIDs(sessions) {
+			b.WriteString(hex(id) + "\t" + strconv.Itoa(int(sessions[id])) + "ms\n")
 		}
+	} else {
+		buckets := s.Sessions.ExpiryBuckets()
+		n := 0
+		for exp, ids := range buckets {
+			n += len(ids)
+			for _, id := range ids {
+				expiryOf[id] = exp
+			}
+		}
+		b.WriteString("Session ")
+		writeExpiry(b, buckets, n, func(id int64) string { return hex(id) })
 	}
-	b.WriteString("Session ")
-	writeExpiry(b, buckets, n, func(id int64) string { return hex(id) })
 
 	b.WriteString("ephemeral nodes dump:\n")
 	var eph map[int64][]string
@@ -56,6 +67,13 @@ func writeDump(b *strings.Builder, s *member.Server, st status) {
 		var t int64
 		if exp, ok := expiryOf[v.info.SessionID]; ok && v.info.SessionID != 0 {
 			t = exp - 1
+		} else if v.info.SessionID != 0 && v.info.Timeout > 0 {
+			// A learner's session: touched at its last answer.
+			last := v.info.LastResp
+			if last.IsZero() {
+				last = v.info.Established
+			}
+			t = last.UnixMilli() + int64(v.info.Timeout)
 		} else {
 			t = v.info.Established.UnixMilli() + sessionlessCnxnTimeout
 		}

@@ -18,7 +18,8 @@ import (
 
 // startZkit runs a standalone zkit server on a free loopback port, with
 // the options `zkit serve` derives from the zoo.cfg text (plus dataDir, set
-// to a temp dir, and clientPort, which the bound port 0 replaces).
+// to a temp dir where the server keeps its data, and clientPort, which the
+// bound port 0 replaces).
 func startZkit(t *testing.T, cfgText string) (*member.Server, *config.Config) {
 	t.Helper()
 	text := "dataDir=" + t.TempDir() + "\nclientPort=2181\n" + cfgText
@@ -34,6 +35,7 @@ func startZkit(t *testing.T, cfgText string) (*member.Server, *config.Config) {
 		MaxBuffer:         cfg.JuteMaxBuffer,
 		ExtendedTypes:     cfg.ExtendedTypesEnabled,
 		FourLetterWords:   FourLetterWords(cfg),
+		Storage:           member.StorageOptions{DataDir: cfg.DataDir, DataLogDir: cfg.DataLogDir, NoSync: !cfg.ForceSync},
 		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	require.NoError(t, s.Start())

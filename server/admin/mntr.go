@@ -27,9 +27,17 @@ import (
 // restore_rate_limited_count and the summary restore_time to 3.8's set,
 // which reorders the counters.
 //
-// Quorum servers add peer_state after server_state and gauges of their
-// role (quorum_size; a leader's learners, synced_followers, ...), which
-// changes the gauge order: each role needs its own list.
+// Quorum servers add peer_state after server_state (observers then
+// observer_master_id) and gauges of their role (quorum_size; a leader's
+// learners, synced_followers, ...), which changes the gauge order: each
+// role has its own list, obtained the same way (the registrations of
+// QuorumZooKeeperServer and LeaderZooKeeperServer/FollowerZooKeeperServer
+// appended; see testdata/chmorder/gauges-*.txt). The gauge names are the
+// same in 3.8 and 3.9, and the leader and follower lists reproduce the
+// captures in /work/notes/4lw-apache-3.8.0-raw/ensemble-{leader,follower}.
+// They are the orders of a member's first role since its start: Apache
+// unregisters a role's gauges and registers the next role's into the same
+// map, so a member that changed roles may print them in another order.
 
 // standaloneGauges is the gauge order of a standalone server.
 var standaloneGauges = []string{
@@ -39,6 +47,46 @@ var standaloneGauges = []string{
 	"watch_count", "auth_failed_count", "min_latency", "max_file_descriptor_count",
 	"approximate_data_size", "open_file_descriptor_count", "local_sessions", "uptime",
 	"max_latency", "outstanding_tls_handshake", "min_client_response_size", "non_mtls_local_conn_count",
+}
+
+// leaderGauges is the gauge order of a leader.
+var leaderGauges = []string{
+	"ephemerals_count", "num_alive_connections", "avg_latency", "min_proposal_size",
+	"outstanding_requests", "znode_count", "global_sessions", "non_mtls_remote_conn_count",
+	"last_client_response_size", "packets_sent", "packets_received", "max_proposal_size",
+	"max_client_response_size", "synced_followers", "connection_drop_probability", "watch_count",
+	"synced_non_voting_followers", "synced_observers", "auth_failed_count", "min_latency",
+	"max_file_descriptor_count", "approximate_data_size", "open_file_descriptor_count", "last_proposal_size",
+	"pending_syncs", "leader_uptime", "local_sessions", "uptime",
+	"max_latency", "outstanding_tls_handshake", "learners", "min_client_response_size",
+	"non_mtls_local_conn_count", "quorum_size",
+}
+
+// readOnlyGauges is the gauge order of a read-only server: the standalone
+// registrations, but into the map a quorum role's gauges were unregistered
+// from (as in /work/notes/4lw-apache-3.8.0-raw/ensemble-read-only, a
+// member that had been a follower).
+var readOnlyGauges = []string{
+	"ephemerals_count", "avg_latency", "num_alive_connections", "outstanding_requests",
+	"znode_count", "global_sessions", "non_mtls_remote_conn_count", "last_client_response_size",
+	"packets_sent", "packets_received", "max_client_response_size", "connection_drop_probability",
+	"watch_count", "auth_failed_count", "min_latency", "max_file_descriptor_count",
+	"approximate_data_size", "open_file_descriptor_count", "local_sessions", "uptime",
+	"max_latency", "outstanding_tls_handshake", "min_client_response_size", "non_mtls_local_conn_count",
+}
+
+// learnerGauges is the gauge order of a follower and of an observer. A
+// follower also registers synced_observers (between watch_count and
+// auth_failed_count), which is null, hence not printed, without observer
+// masters.
+var learnerGauges = []string{
+	"ephemerals_count", "num_alive_connections", "avg_latency", "outstanding_requests",
+	"znode_count", "global_sessions", "non_mtls_remote_conn_count", "last_client_response_size",
+	"packets_sent", "packets_received", "max_client_response_size", "connection_drop_probability",
+	"watch_count", "auth_failed_count", "min_latency", "max_file_descriptor_count",
+	"approximate_data_size", "open_file_descriptor_count", "local_sessions", "uptime",
+	"max_latency", "outstanding_tls_handshake", "min_client_response_size", "non_mtls_local_conn_count",
+	"quorum_size",
 }
 
 // counters is the order of ServerMetrics' counters.
@@ -90,19 +138,51 @@ func writeMntr(b *strings.Builder, s *member.Server, st status) {
 	kv("server_state", string(st.Mode))
 
 	gauges := gaugeValues(s)
-	for _, k := range standaloneGauges {
-		kv(k, gauges[k])
-	}
+	order := standaloneGauges
 	// The counters zkit keeps; the others it does not measure.
 	measured := map[string]int64{
 		// Every request entering the pipeline (Apache: every request
 		// queued to PrepRequestProcessor, reads included).
 		"prep_processor_request_queued": s.Proc.Stats.Received.Load(),
 	}
+	switch {
+	case st.Mode == ModeReadOnly:
+		// ReadOnlyZooKeeperServer is no QuorumZooKeeperServer: no
+		// peer_state, no quorum_size.
+		order = readOnlyGauges
+	case s.IsQuorum():
+		q := quorumViewOf(s)
+		kv("peer_state", q.peerState())
+		if st.Mode == ModeObserver {
+			// Observer.getLearnerMasterId: the member it observes through,
+			// here always the leader.
+			kv("observer_master_id", formatLong(int64(q.m.Leader)))
+		}
+		q.addGauges(gauges)
+		order = learnerGauges
+		if st.Mode == ModeLeader {
+			order = leaderGauges
+		}
+		if l := q.m.Leading; l != nil {
+			// Proposals of this leadership (Apache counts them per
+			// process): since it began or the last srst.
+			measured["proposal_count"] = l.Proposals
+		}
+	}
+	for _, k := range order {
+		if v, ok := gauges[k]; ok {
+			kv(k, v)
+		}
+	}
 	for _, k := range counters {
 		kv(k, formatLong(measured[k]))
 	}
+	fsync := fsyncOf(s.Store())
 	for _, k := range basicSummaries {
+		if k == "fsynctime" {
+			writeFsync(kv, fsync)
+			continue
+		}
 		writeSummary(kv, k, false)
 	}
 	for _, k := range advancedSummaries {

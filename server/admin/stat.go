@@ -100,7 +100,11 @@ func writeStat(b *strings.Builder, s *member.Server, st status, clients bool) {
 	b.WriteString("Zxid: " + hex(s.DB.LastZxid()) + "\n")
 	b.WriteString("Mode: " + string(st.Mode) + "\n")
 	b.WriteString("Node count: " + strconv.Itoa(nodeCount(s)) + "\n")
-	// A leader adds "Proposal sizes last/min/max: l/m/M" here.
+	if st.Mode == ModeLeader {
+		if line, ok := quorumViewOf(s).proposalSizes(); ok {
+			b.WriteString(line + "\n")
+		}
+	}
 }
 
 // nodeCount is DataTree.getNodeCount: Apache's node map holds the root

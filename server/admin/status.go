@@ -72,9 +72,13 @@ var traceMask atomic.Int64
 func init() { traceMask.Store(defaultTraceMask) }
 
 // resetServerStats is srst: ServerStats.reset plus every ServerMetrics
-// counter and summary zkit keeps. Gauges (outstanding requests) stay.
+// counter and summary zkit keeps, and a leader's proposal sizes. Gauges
+// (outstanding requests) stay.
 func resetServerStats(s *member.Server) {
 	s.Clients.Stats.Reset()
 	s.Proc.Stats.Received.Store(0)
 	s.Proc.Stats.Sent.Store(0)
+	// A leader's proposal sizes (and count), and the fsync summary.
+	s.ResetQuorumStats()
+	resetFsync(s.Store())
 }

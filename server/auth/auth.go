@@ -34,6 +34,8 @@ type Registry struct {
 	providers map[string]Provider
 	// SkipACL disables every ACL check (zookeeper.skipACL).
 	SkipACL bool
+	// sasl is the SASL setup (see ConfigureSASL); nil when none.
+	sasl *SASLConfig
 }
 
 // NewRegistry returns the default providers: ip and digest, with an

@@ -24,6 +24,8 @@
 // crash, or ignore the setting:
 //   - jute.maxbuffer and readonlymode.enabled take effect from zoo.cfg
 //     (Apache only reads them as -D system properties).
+//   - java.security.auth.login.config, the JAAS file of SASL users, may be
+//     set in zoo.cfg (Apache only reads the JVM property).
 //   - multiAddress.enabled=true in zoo.cfg allows "a|b" server addresses
 //     (Apache 3.8.0 only looks at -Dzookeeper.multiAddress.enabled).
 //   - trailing blanks after a server.N value are ignored with a warning.

@@ -101,6 +101,10 @@ func init() {
 		znode.container.maxNeverUsedIntervalMs follower.nodelay leader.nodelay`) {
 		passThrough[name] = true
 	}
+	// The JAAS login configuration (SASL users). Apache reads it only as
+	// the JVM property java.security.auth.login.config; zkit also takes it
+	// from zoo.cfg (see cmd/zkit's SASL setup).
+	passThrough["java.security.auth.login.config"] = true
 }
 
 // sysName returns the zoo.cfg name of a system-property setting spelled

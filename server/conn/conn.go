@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"zkit/server/auth"
 	"zkit/server/jute"
 	"zkit/server/pipeline"
 	"zkit/server/proto"
@@ -38,6 +39,9 @@ type Conn struct {
 
 	authMu sync.Mutex
 	ids    []proto.Id
+	// digest is the connection's SASL exchange (sasl.go); only the
+	// reader touches it.
+	digest *auth.DigestMD5Server
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -140,6 +144,10 @@ var errClose = errors.New("connection closed")
 func (c *Conn) serve() {
 	defer c.shutdown()
 	go c.writeLoop()
+	if err := c.startTLS(); err != nil {
+		c.srv.logTLSErr(c, err)
+		return
+	}
 	r := bufio.NewReaderSize(c.nc, 64<<10)
 	if err := c.handshake(r); err != nil {
 		c.srv.logConnErr(c, err)
@@ -326,6 +334,9 @@ func (c *Conn) handle(frame []byte) error {
 	case proto.OpSASL:
 		return c.sasl(h.Xid, body)
 	}
+	if err := c.enforceAuth(h.Xid); err != nil {
+		return err
+	}
 	id := c.session.Load()
 	if !c.srv.Sessions().Touch(id, c.timeout.Load()) {
 		// The session expired or closed: drop the request
@@ -366,20 +377,6 @@ func validOp(op proto.Op) bool {
 	return false
 }
 
-// sasl answers a SASL token when no SASL login is configured: ZooKeeper
-// replies OK with no token and keeps the connection; a request it cannot
-// read closes it.
-func (c *Conn) sasl(xid int32, body []byte) error {
-	var tok proto.TokenRecord
-	d := jute.NewDecoder(body)
-	tok.Decode(d)
-	if d.Err() != nil || len(body) == 0 {
-		return errors.New("malformed SASL request")
-	}
-	c.Reply(xid, 0, proto.ErrOK, &proto.TokenRecord{Token: nil})
-	return nil
-}
-
 // addAuth handles addauth: identities are added at once and the reply
 // (zxid 0) is sent ahead of pending replies, as ZooKeeper does; an unknown
 // scheme or failed authentication gets AUTHFAILED and the connection closes.
@@ -392,7 +389,7 @@ func (c *Conn) addAuth(xid int32, body []byte) error {
 	}
 	var ids []proto.Id
 	if p := c.srv.auth.Get(pkt.Scheme); p != nil {
-		ids = p.Authenticate(pkt.Auth, c.remoteIP)
+		ids = c.authenticate(p, pkt.Auth)
 	}
 	if len(ids) == 0 {
 		c.srv.log.Warn("authentication failed", "scheme", pkt.Scheme, "client", c.nc.RemoteAddr().String())

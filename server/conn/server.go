@@ -4,6 +4,7 @@
 package conn
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -25,6 +26,11 @@ type Config struct {
 	MaxBuffer         int    // jute.maxbuffer
 	// FourLetter answers a four-letter word; it gets only known words.
 	FourLetter func(cmd string) []byte
+	// SecureAddr is the secure (TLS) client port, secureClientPort, served
+	// with TLS beside Addr; "" for none. With SecureAddr set and Addr empty
+	// the server is TLS-only.
+	SecureAddr string
+	TLS        *tls.Config
 }
 
 // Server accepts client connections.
@@ -36,6 +42,9 @@ type Server struct {
 	auth     *auth.Registry
 	log      *slog.Logger
 	ln       net.Listener
+	sln      net.Listener // the secure port (tls.go)
+	// TLSStats counts the secure port's handshakes (tls.go).
+	TLSStats TLSStats
 
 	serving  atomic.Bool
 	readOnly atomic.Bool
@@ -116,28 +125,54 @@ func (s *Server) ReadOnly() bool { return s.readOnly.Load() }
 // Serving reports whether clients are being served.
 func (s *Server) Serving() bool { return s.serving.Load() }
 
-// Listen binds the port.
+// Listen binds the port, and the secure port if there is one.
 func (s *Server) Listen() error {
-	ln, err := net.Listen("tcp", s.cfg.Addr)
-	if err != nil {
+	if s.ln == nil && (s.cfg.Addr != "" || s.cfg.SecureAddr == "") {
+		ln, err := net.Listen("tcp", s.cfg.Addr)
+		if err != nil {
+			return err
+		}
+		s.ln = ln
+	}
+	if err := s.listenSecure(); err != nil {
+		if s.ln != nil {
+			s.ln.Close()
+			s.ln = nil
+		}
 		return err
 	}
-	s.ln = ln
 	return nil
 }
 
-// Addr returns the bound address, or nil before Listen.
+// Addr returns the bound address (the secure port's on a TLS-only
+// server), or nil before Listen.
 func (s *Server) Addr() net.Addr {
 	if s.ln == nil {
+		if s.sln != nil {
+			return s.sln.Addr()
+		}
 		return nil
 	}
 	return s.ln.Addr()
 }
 
-// Serve accepts connections until Close.
+// Serve accepts connections, on the secure port too, until Close.
 func (s *Server) Serve() {
+	if s.sln != nil {
+		s.log.Info("serving TLS clients", "addr", s.sln.Addr().String())
+		done := make(chan struct{})
+		go func() { defer close(done); s.accept(s.sln, s.cfg.TLS) }()
+		defer func() { <-done }()
+	}
+	if s.ln != nil {
+		s.accept(s.ln, nil)
+	}
+}
+
+// accept serves one listener; a TLS configuration secures its connections.
+func (s *Server) accept(ln net.Listener, secure *tls.Config) {
 	for {
-		nc, err := s.ln.Accept()
+		nc, err := ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -147,6 +182,9 @@ func (s *Server) Serve() {
 		}
 		if tc, ok := nc.(*net.TCPConn); ok {
 			_ = tc.SetNoDelay(true)
+		}
+		if secure != nil {
+			nc = tls.Server(nc, secure)
 		}
 		c := newConn(s, nc)
 		if !s.add(c) {
@@ -189,6 +227,9 @@ func (s *Server) remove(c *Conn) {
 func (s *Server) Close() {
 	if s.ln != nil {
 		s.ln.Close()
+	}
+	if s.sln != nil {
+		s.sln.Close()
 	}
 	s.mu.Lock()
 	for c := range s.conns {

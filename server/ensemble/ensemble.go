@@ -5,6 +5,7 @@
 package ensemble
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"zkit/server/auth"
 	"zkit/server/quorum"
 	"zkit/server/zab"
 )
@@ -37,7 +39,25 @@ type Config struct {
 	// ReadOnly lets members cut off from the quorum serve read-only
 	// clients (readonlymode.enabled).
 	ReadOnly bool
-	Logger   *slog.Logger
+	// SuperDigest is DigestAuthenticationProvider.superDigest
+	// ("super:<base64 sha1>"): whoever authenticates as that user passes
+	// every ACL check.
+	SuperDigest string
+
+	// QuorumTLS secures the links between members (sslQuorum: see
+	// ssl.NewQuorum); nil leaves them plain TCP.
+	QuorumTLS quorum.Secure
+	// ClientTLS gives every member a secure client port as well, on Host,
+	// port 0 (Member.SecureClientAddr), with X509 as its x509 scheme.
+	ClientTLS *tls.Config
+	X509      *auth.X509Provider
+
+	// AdminServer and Metrics give every member an AdminServer or a
+	// Prometheus /metrics endpoint on Host, port 0 (Member.AdminURL,
+	// Member.MetricsURL); both off by default.
+	AdminServer bool
+	Metrics     bool
+	Logger      *slog.Logger
 }
 
 func (c *Config) defaults() error {
@@ -237,4 +257,7 @@ func (e *Ensemble) Close() {
 		}(m)
 	}
 	wg.Wait()
+	for _, m := range e.Members() {
+		m.closeHTTP()
+	}
 }

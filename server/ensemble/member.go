@@ -27,6 +27,7 @@ type Member struct {
 	voters     []uint64
 	observers  []uint64
 	clientAddr string
+	secureAddr string // Config.ClientTLS
 	addrs      quorum.Addrs
 	peers      map[uint64]quorum.Addrs
 
@@ -35,6 +36,9 @@ type Member struct {
 	fs      *vfs.MemFS // the member's data, when kept in memory
 	blocked map[uint64]bool
 	running bool
+
+	admin   *admin.AdminServer   // Config.AdminServer
+	metrics *admin.MetricsServer // Config.Metrics
 }
 
 // Status is a member's state, for tests and the Python kit.
@@ -78,7 +82,14 @@ func newMember(e *Ensemble, id uint64, voters, observers []uint64) (*Member, err
 	}
 	m.srv = srv
 	m.clientAddr = srv.Addr().String()
+	if a := srv.SecureAddr(); a != nil {
+		m.secureAddr = a.String()
+	}
 	m.addrs = srv.QuorumAddrs()
+	if err := m.startHTTP(); err != nil {
+		srv.Stop()
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -100,10 +111,14 @@ func (m *Member) build(client string, addrs quorum.Addrs) *member.Server {
 	words := &config.Config{FourLetterWordsAll: true, DataDir: dataDir}
 	return member.New(member.Options{
 		ClientAddr:             client,
+		SecureClientAddr:       m.secureClientAddr(),
+		TLS:                    cfg.ClientTLS,
+		X509:                   cfg.X509,
 		TickTime:               cfg.TickTime,
 		ExtendedTypes:          cfg.ExtendedTypes,
 		ServerID:               int64(m.ID),
 		ContainerCheckInterval: cfg.ContainerCheckInterval,
+		SuperDigest:            cfg.SuperDigest,
 		FourLetterWords:        admin.FourLetterWords(words),
 		Storage:                storage,
 		Logger:                 cfg.Logger.With("member", m.ID),
@@ -111,6 +126,7 @@ func (m *Member) build(client string, addrs quorum.Addrs) *member.Server {
 			ID: m.ID, Voters: m.voters, Observers: m.observers,
 			QuorumAddr: addrs.Quorum, ElectionAddr: addrs.Election,
 			InitLimit: cfg.InitLimit, SyncLimit: cfg.SyncLimit, ReadOnly: cfg.ReadOnly,
+			Secure: cfg.QuorumTLS,
 		},
 	})
 }

@@ -5,6 +5,7 @@
 package member
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -44,6 +45,19 @@ type Options struct {
 	Storage StorageOptions
 	// Quorum makes the server an ensemble member; nil runs it standalone.
 	Quorum *QuorumOptions
+
+	// SecureClientAddr serves TLS clients (secureClientPort) beside
+	// ClientAddr, with TLS; ClientAddr may then be empty (TLS-only).
+	SecureClientAddr string
+	TLS              *tls.Config
+	// X509 is the x509 authentication scheme, registered when set (a
+	// secure client port needs it to give clients their certificate's
+	// identity).
+	X509 *auth.X509Provider
+	// SASL configures SASL logins (DIGEST-MD5), the sasl ACL scheme and
+	// authentication enforcement; nil leaves SASL unconfigured.
+	SASL *auth.SASLConfig
+
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -92,6 +106,7 @@ type Server struct {
 	transport *quorum.Transport
 	failed    chan struct{}
 	failErr   atomic.Pointer[error]
+	initErr   error // a setting New could not apply; Start returns it
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -103,9 +118,15 @@ type Server struct {
 func New(opts Options) *Server {
 	opts.defaults()
 	reg := auth.NewRegistry(opts.SuperDigest)
+	if opts.X509 != nil {
+		reg.Add(opts.X509)
+	}
 	d := db.New(reg, opts.ExtendedTypes)
 	tracker := session.NewTracker(opts.TickTime, opts.ServerID, opts.Now)
 	s := &Server{opts: opts, DB: d, Auth: reg, Sessions: tracker, stop: make(chan struct{}), failed: make(chan struct{})}
+	if opts.SASL != nil {
+		s.initErr = reg.ConfigureSASL(*opts.SASL)
+	}
 	proc := pipeline.New(d, reg, tracker, pipeline.Options{
 		ExtendedTypes: opts.ExtendedTypes, EnforceQuota: opts.EnforceQuota, Logger: opts.Logger, Now: opts.Now, Applied: s.applied,
 	})
@@ -117,6 +138,8 @@ func New(opts Options) *Server {
 		MaxSessionTimeout: int32(opts.MaxSessionTimeout.Milliseconds()),
 		MaxBuffer:         opts.MaxBuffer,
 		FourLetter:        s.fourLetter,
+		SecureAddr:        opts.SecureClientAddr,
+		TLS:               opts.TLS,
 	}, proc, d, conn.LocalSessions{Tracker: tracker}, reg, opts.Logger)
 	proc.SetBatchHooks(s.Clients)
 	return s
@@ -135,6 +158,9 @@ func (s *Server) Options() Options { return s.opts }
 // Start recovers the data directory, binds the client port and starts
 // serving.
 func (s *Server) Start() error {
+	if s.initErr != nil {
+		return s.initErr
+	}
 	if s.opts.Quorum != nil {
 		return s.startQuorum()
 	}

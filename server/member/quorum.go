@@ -2,6 +2,7 @@ package member
 
 import (
 	"fmt"
+	"net"
 	"time"
 
 	"zkit/server/pipeline"
@@ -32,6 +33,9 @@ type QuorumOptions struct {
 	// ReadOnly serves read-only clients while the member has no quorum
 	// (readonlymode.enabled).
 	ReadOnly bool
+	// Secure wraps the connections between members (sslQuorum: see
+	// ssl.NewQuorum); nil leaves them plain TCP.
+	Secure quorum.Secure
 }
 
 // Bind binds the client port and, for an ensemble member, the quorum and
@@ -51,6 +55,7 @@ func (s *Server) Bind() error {
 	if err != nil {
 		return fmt.Errorf("binding quorum/election ports %s, %s: %w", q.QuorumAddr, q.ElectionAddr, err)
 	}
+	tr.SetSecure(q.Secure)
 	s.transport = tr
 	return nil
 }
@@ -194,3 +199,6 @@ func (s *Server) decidesExpiry() bool {
 type dropReplicator struct{}
 
 func (dropReplicator) Replicate([]pipeline.Entry) {}
+
+// SecureAddr returns the bound secure (TLS) client address, or nil.
+func (s *Server) SecureAddr() net.Addr { return s.Clients.SecureAddr() }

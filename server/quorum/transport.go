@@ -47,6 +47,7 @@ type Transport struct {
 	links     map[uint64]*qlink // by link id
 	blocked   map[uint64]bool
 	incoming  map[net.Conn]struct{}
+	sec       Secure // TLS between members (sslQuorum); nil for plain TCP
 	closed    bool
 	wg        sync.WaitGroup
 	nextRetry map[uint64]time.Time
@@ -188,7 +189,9 @@ func (t *Transport) acceptLoop(ln net.Listener, serve func(net.Conn)) {
 		t.wg.Add(1)
 		go func() {
 			defer t.wg.Done()
-			serve(nc)
+			if sc := t.secureAccepted(nc); sc != nil {
+				serve(sc)
+			}
 			t.mu.Lock()
 			delete(t.incoming, nc)
 			t.mu.Unlock()
@@ -248,6 +251,11 @@ func (t *Transport) sendElection(m zab.Message) {
 
 func (t *Transport) dialElection(peer uint64, addr string, first []byte) {
 	nc, err := net.DialTimeout("tcp", addr, time.Second)
+	if err == nil {
+		if nc = t.secureDialed(nc, addr); nc == nil {
+			err = net.ErrClosed
+		}
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.dialing, peer)
@@ -332,6 +340,11 @@ func (t *Transport) openLink(m zab.Message) {
 	}
 	go func() {
 		nc, err := net.DialTimeout("tcp", addr.Quorum, time.Second)
+		if err == nil {
+			if nc = t.secureDialed(nc, addr.Quorum); nc == nil {
+				err = net.ErrClosed
+			}
+		}
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		if err != nil || t.closed || t.blocked[m.To] {

@@ -24,8 +24,8 @@ import (
 func runMember(args []string) int {
 	fs := flag.NewFlagSet("member", flag.ContinueOnError)
 	var id uint64
-	var voters, observers, rendezvous, dataDir, host, readyFile string
-	var tick time.Duration
+	var voters, observers, rendezvous, dataDir, host, readyFile, superDigest string
+	var tick, containerCheck time.Duration
 	var initLimit, syncLimit int
 	var noSync, extended, readOnly bool
 	var wait time.Duration
@@ -42,6 +42,8 @@ func runMember(args []string) int {
 	fs.BoolVar(&noSync, "no-sync", false, "never fsync the log (forceSync=no; tests only)")
 	fs.BoolVar(&extended, "extended-types", false, "enable TTL nodes")
 	fs.BoolVar(&readOnly, "read-only-mode", false, "serve read-only clients while cut off from the quorum (readonlymode.enabled)")
+	fs.DurationVar(&containerCheck, "container-check-interval", time.Minute, "how often empty containers and expired TTL nodes are reaped (znode.container.checkIntervalMs)")
+	fs.StringVar(&superDigest, "super-digest", "", `the super user's digest, "super:<base64 sha1>" (DigestAuthenticationProvider.superDigest)`)
 	fs.DurationVar(&wait, "wait", time.Minute, "how long to wait for the other members' addresses")
 	fs.StringVar(&readyFile, "ready-file", "", "once started, write the client address to this file")
 	lf.register(fs)
@@ -62,6 +64,14 @@ func runMember(args []string) int {
 		fmt.Fprintln(os.Stderr, "zkit member: --id, --rendezvous and --data-dir are required; --voters/--observers are comma-separated ids", err)
 		return 2
 	}
+	if containerCheck <= 0 {
+		fmt.Fprintln(os.Stderr, "zkit member: --container-check-interval must be positive")
+		return 2
+	}
+	if superDigest != "" && !strings.Contains(superDigest, ":") {
+		fmt.Fprintln(os.Stderr, `zkit member: --super-digest wants "user:<base64 sha1>"`)
+		return 2
+	}
 	self, known, err := ensemble.ReadAddrs(rendezvous, id)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "zkit:", err)
@@ -73,6 +83,7 @@ func runMember(args []string) int {
 	}
 	srv := member.New(member.Options{
 		ClientAddr: self.Client, TickTime: tick, ExtendedTypes: extended, ServerID: int64(id),
+		ContainerCheckInterval: containerCheck, SuperDigest: superDigest,
 		FourLetterWords: admin.FourLetterWords(&config.Config{FourLetterWordsAll: true, DataDir: dataDir}),
 		Storage:         member.StorageOptions{DataDir: dataDir, NoSync: noSync},
 		Logger:          log,

@@ -11,6 +11,7 @@ import (
 	flag "github.com/spf13/pflag"
 
 	"zkit/server/admin"
+	"zkit/server/auth"
 	"zkit/server/bench"
 	"zkit/server/config"
 	"zkit/server/member"
@@ -18,7 +19,7 @@ import (
 
 func runServe(args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	var cfgPath, clientAddr, readyFile string
+	var cfgPath, clientAddr, readyFile, jaasPath string
 	var inMemory bool
 	var lf logFlags
 	var prof bench.ProfileFlags
@@ -26,6 +27,8 @@ func runServe(args []string) int {
 	fs.StringVar(&clientAddr, "client-addr", "", "serve clients on this host:port instead of the config's (port 0 picks a free port)")
 	fs.StringVar(&readyFile, "ready-file", "", "once serving, write the client address actually bound to this file")
 	fs.BoolVar(&inMemory, "in-memory", false, "keep no data directory: nothing survives a restart (throwaway test servers)")
+	fs.StringVar(&secureClientAddrFlag, "secure-client-addr", "", "serve TLS clients on this host:port instead of the config's secureClientPort (port 0 picks a free port)")
+	fs.StringVar(&jaasPath, "jaas", "", "JAAS file whose Server section lists the SASL DIGEST-MD5 users (else java.security.auth.login.config from zoo.cfg, JVMFLAGS or SERVER_JVMFLAGS)")
 	lf.register(fs)
 	prof.Register(fs)
 	fs.Usage = func() {
@@ -62,7 +65,12 @@ func runServe(args []string) int {
 		return 1
 	}
 	cfg.LogWarnings(log)
-	srv, err := buildServer(cfg, clientAddr, inMemory, log)
+	sasl, err := saslSettings(cfg, jaasPath, osGetenv, log)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "zkit:", err)
+		return 1
+	}
+	srv, err := buildServer(cfg, clientAddr, inMemory, sasl, log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "zkit:", err)
 		return 1
@@ -71,6 +79,13 @@ func runServe(args []string) int {
 		fmt.Fprintln(os.Stderr, "zkit:", err)
 		return 1
 	}
+	stopHTTP, err := startHTTPServers(cfg, srv, log)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "zkit:", err)
+		srv.Stop()
+		return 1
+	}
+	defer stopHTTP()
 	if readyFile != "" {
 		if err := writeReadyFile(readyFile, srv.Addr().String()); err != nil {
 			fmt.Fprintln(os.Stderr, "zkit:", err)
@@ -94,13 +109,13 @@ func runServe(args []string) int {
 }
 
 // buildServer maps a zoo.cfg onto a standalone server.
-func buildServer(cfg *config.Config, clientAddr string, inMemory bool, log *slog.Logger) (*member.Server, error) {
+func buildServer(cfg *config.Config, clientAddr string, inMemory bool, sasl *auth.SASLConfig, log *slog.Logger) (*member.Server, error) {
 	addr := cfg.ClientAddr()
 	if clientAddr != "" {
 		addr = clientAddr
 	}
-	if addr == "" {
-		return nil, fmt.Errorf("%s: no clientPort: set clientPort (TLS-only servers are not supported yet)", cfg.File)
+	if addr == "" && secureClientAddr(cfg) == "" {
+		return nil, fmt.Errorf("%s: no clientPort: set clientPort or secureClientPort", cfg.File)
 	}
 	tick := time.Duration(cfg.TickTimeMs) * time.Millisecond
 	opts := member.Options{
@@ -115,6 +130,7 @@ func buildServer(cfg *config.Config, clientAddr string, inMemory bool, log *slog
 		SuperDigest:            cfg.SuperDigest,
 		ContainerCheckInterval: containerInterval(cfg),
 		Storage:                storageOptions(cfg, inMemory),
+		SASL:                   sasl,
 		FourLetterWords:        admin.FourLetterWords(cfg),
 		Logger:                 log,
 	}
@@ -125,6 +141,9 @@ func buildServer(cfg *config.Config, clientAddr string, inMemory bool, log *slog
 		}
 		opts.Quorum = q
 		opts.ServerID = cfg.MyID
+	}
+	if err := tlsOptions(cfg, &opts, log); err != nil {
+		return nil, err
 	}
 	return member.New(opts), nil
 }

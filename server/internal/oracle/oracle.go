@@ -100,6 +100,11 @@ type Options struct {
 	// StartTimeout bounds the wait until the server (or every member) serves;
 	// default 60s.
 	StartTimeout time.Duration
+	// ExtraJars are appended to the classpath: jar file names relative to
+	// JarDir, or absolute paths. AdminJars lists what the AdminServer needs
+	// (with admin.enableServer=true); PrometheusJars finds the Prometheus
+	// metrics provider.
+	ExtraJars []string
 }
 
 func (o Options) tickTime() int {
@@ -156,6 +161,16 @@ func resolveRuntime(o Options) (runtime, error) {
 		p := filepath.Join(dir, j.name)
 		if _, err := os.Stat(p); err != nil {
 			return runtime{}, &MissingError{What: fmt.Sprintf("%s (Debian package %s)", p, j.pkg)}
+		}
+		cp = append(cp, p)
+	}
+	for _, j := range o.ExtraJars {
+		p := j
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, j)
+		}
+		if _, err := os.Stat(p); err != nil {
+			return runtime{}, &MissingError{What: p}
 		}
 		cp = append(cp, p)
 	}

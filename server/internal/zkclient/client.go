@@ -59,11 +59,18 @@ type Options struct {
 	LastZxidSeen  int64
 	NoReadOnly    bool // omit the readOnly flag (an old client)
 	CanBeReadOnly bool
+	// Dial opens the connection (default: TCP with a 5 s timeout); a TLS
+	// dialer reaches a secure client port.
+	Dial func(addr string) (net.Conn, error)
 }
 
 // Connect opens a session.
 func Connect(addr string, o Options) (*Client, error) {
-	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	dial := o.Dial
+	if dial == nil {
+		dial = func(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, 5*time.Second) }
+	}
+	nc, err := dial(addr)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,13 @@
 //	java -cp /tmp Order gauges-standalone.txt metrics-3.9.5.txt
 //
 // gauges-standalone.txt: the registerGauge names of
-// ZooKeeperServer.registerMetrics, in source order. metrics-<version>.txt:
+// ZooKeeperServer.registerMetrics, in source order. gauges-leader.txt,
+// gauges-follower.txt, gauges-observer.txt: the same followed by what
+// QuorumZooKeeperServer (quorum_size) and LeaderZooKeeperServer or
+// FollowerZooKeeperServer (synced_observers, null hence not printed) register
+// after it; with an empty metrics file (java -cp /tmp Order gauges-leader.txt
+// /dev/null) they give the gauge orders of leaderGauges and learnerGauges,
+// which match /work/notes/4lw-apache-3.8.0-raw/ensemble-{leader,follower}. metrics-<version>.txt:
 // "Counter|CounterSet|Summary|SummarySet <name> [BASIC|ADVANCED]" for each
 // metricsContext.get* call of ServerMetrics' constructor, in source order.
 // With metrics-3.8.0.txt the output matches the 3.8.0 capture

@@ -11,7 +11,7 @@ COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE    := $(shell date -u +%Y-%m-%dT%H:%MZ)
 LDFLAGS := -X zkit/server/version.Commit=$(COMMIT) -X zkit/server/version.BuildDate=$(DATE)
 
-.PHONY: all build deps test gotest pytest demo vet fmt clean bench bench-smoke profile
+.PHONY: all build deps test gotest pytest pyinstall pykit demo vet fmt clean bench bench-smoke profile
 
 all: build
 
@@ -28,7 +28,15 @@ vet:
 gotest:
 	$(GO) test ./...
 
-pytest: build
+# The Python kit (pybind/): setup.py builds libzkit.so and the zkit binary
+# into pybind/zkit (git-ignored); the editable install puts it in .venv.
+pyinstall:
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-build-isolation -e .
+
+pykit: pyinstall
+	$(PY) -m pytest -q pybind/tests
+
+pytest: build pykit
 	$(PY) -m pytest -q pytests
 
 test: deps build vet gotest bench-smoke pytest
@@ -54,4 +62,4 @@ fmt:
 	gofmt -w server cshim
 
 clean:
-	rm -rf bin
+	rm -rf bin build dist pybind/zkit/_bin pybind/zkit/libzkit.*

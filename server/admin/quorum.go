@@ -54,6 +54,11 @@ func writeQuorumConf(b *strings.Builder, cfg *config.Config, s *member.Server, r
 // classic "server.N=host:quorumPort:electionPort" config would give them
 // (no client address part), version 0.
 func membership(cfg *config.Config, s *member.Server) ([]config.Server, int64) {
+	if live := s.Membership(); len(live.Servers) > 0 {
+		// The active configuration, reconfigs included (the
+		// QuorumVerifier conf prints).
+		return live.Servers, live.Version
+	}
 	if cfg != nil && len(cfg.Quorum.Servers) > 0 {
 		return cfg.Quorum.Servers, cfg.Quorum.Version
 	}

@@ -2,7 +2,6 @@ package clitest
 
 import (
 	"log/slog"
-	"regexp"
 	"testing"
 	"time"
 
@@ -33,25 +32,7 @@ func TestZkCliEnsemble(t *testing.T) {
 		}
 	}
 	s := servers{apache: apFollower, zkit: zkFollower}
-	compareZkCliAllowing(t, s, deviations{"config": {
-		why: "an Apache ensemble member keeps its dynamic configuration (the server lines, version=0) " +
-			"in /zookeeper/config; zkit's stays empty until dynamic reconfiguration is implemented",
-		zkit: func(apache []string) []string {
-			// Apache: "server.N=127.0.0.1:PORT:PORT:participant;127.0.0.1:PORT"
-			// for each member, "version=0", the marker. zkit: an empty line
-			// for the empty data, the marker.
-			lines := regexp.MustCompile(`^server\.[123]=127\.0\.0\.1:PORT:\d+:participant;127\.0\.0\.1:PORT$`)
-			if len(apache) != 5 || apache[3] != "version=0" {
-				return apache
-			}
-			for _, l := range apache[:3] {
-				if !lines.MatchString(l) {
-					return apache
-				}
-			}
-			return []string{"", apache[4]}
-		},
-	}}, []string{
+	compareZkCliAllowing(t, s, deviations{}, []string{
 		"create /e data",
 		"create -s /e/seq- x",
 		"create -e /e/eph x",

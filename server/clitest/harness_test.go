@@ -193,7 +193,9 @@ var (
 	cDate     = regexp.MustCompile(`\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d (\d{4})\b`)
 	sessionID = regexp.MustCompile(`\b(0x)?[0-9a-f]{12,16}\b`)
 	port      = regexp.MustCompile(`127\.0\.0\.1:\d+`)
-	msec      = regexp.MustCompile(`^time = \d+ msec$`)
+	// The election port of a server.N line, after its quorum port.
+	electionPort = regexp.MustCompile(`127\.0\.0\.1:PORT:\d+`)
+	msec         = regexp.MustCompile(`^time = \d+ msec$`)
 )
 
 // maskLine masks one output line. The epoch (a node never written, such as
@@ -211,6 +213,7 @@ func maskLine(l string) string {
 	mask(cDate)
 	l = sessionID.ReplaceAllString(l, "SID")
 	l = port.ReplaceAllString(l, "127.0.0.1:PORT")
+	l = electionPort.ReplaceAllString(l, "127.0.0.1:PORT:PORT")
 	if msec.MatchString(l) {
 		l = "time = N msec"
 	}

@@ -39,6 +39,8 @@ type Config struct {
 	// ReadOnly lets members cut off from the quorum serve read-only
 	// clients (readonlymode.enabled).
 	ReadOnly bool
+	// ReconfigEnabled allows dynamic reconfiguration (reconfigEnabled).
+	ReconfigEnabled bool
 	// SuperDigest is DigestAuthenticationProvider.superDigest
 	// ("super:<base64 sha1>"): whoever authenticates as that user passes
 	// every ACL check.
@@ -126,8 +128,10 @@ func Start(cfg Config) (*Ensemble, error) {
 	for _, m := range e.members {
 		peers[m.ID] = m.addrs
 	}
+	servers := serversOf(e.members)
 	for _, m := range e.members {
 		m.peers = peers
+		m.servers = servers
 		if err := m.start(); err != nil {
 			e.Close()
 			return nil, err

@@ -30,6 +30,7 @@ type Member struct {
 	secureAddr string // Config.ClientTLS
 	addrs      quorum.Addrs
 	peers      map[uint64]quorum.Addrs
+	servers    config.Quorum // the configuration it starts with
 
 	mu      sync.Mutex
 	srv     *member.Server
@@ -126,8 +127,9 @@ func (m *Member) build(client string, addrs quorum.Addrs) *member.Server {
 			ID: m.ID, Voters: m.voters, Observers: m.observers,
 			QuorumAddr: addrs.Quorum, ElectionAddr: addrs.Election,
 			InitLimit: cfg.InitLimit, SyncLimit: cfg.SyncLimit, ReadOnly: cfg.ReadOnly,
-			Secure: cfg.QuorumTLS,
+			Secure: cfg.QuorumTLS, StandaloneEnabled: true,
 		},
+		ReconfigEnabled: cfg.ReconfigEnabled,
 	})
 }
 
@@ -147,6 +149,7 @@ func (m *Member) start() error {
 		}
 	}
 	m.srv.SetPeers(peers)
+	m.srv.SetServers(m.servers)
 	if err := m.srv.Start(); err != nil {
 		m.srv = nil
 		return fmt.Errorf("member %d: %w", m.ID, err)

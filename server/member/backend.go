@@ -15,6 +15,8 @@ type storeBackend struct {
 
 func (b storeBackend) Epochs() (uint32, uint32)          { return b.st.Epochs() }
 func (b storeBackend) SaveEpochs(a, c uint32) error      { return b.st.SaveEpochs(a, c) }
+func (b storeBackend) DynamicConfig() []byte             { return b.st.DynamicConfig() }
+func (b storeBackend) SaveDynamicConfig(c []byte) error  { return b.st.SaveDynamicConfig(c) }
 func (b storeBackend) Truncate(z int64) error            { return b.st.Truncate(z) }
 func (b storeBackend) Tail(max int) (int64, []zab.Entry) { return b.st.Tail(max) }
 func (b storeBackend) Rebuild(z int64) (*tree.Tree, error) {

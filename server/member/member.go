@@ -34,8 +34,11 @@ type Options struct {
 	MaxBuffer         int           // jute.maxbuffer
 	ExtendedTypes     bool          // TTL nodes
 	EnforceQuota      bool          // hard quota limits fail writes (zookeeper.enforceQuota)
-	SuperDigest       string        // DigestAuthenticationProvider.superDigest
-	ServerID          int64         // myid; a standalone server uses 1, as ZooKeeper does
+	// ReconfigEnabled allows dynamic reconfiguration (reconfigEnabled);
+	// without it a reconfig is RECONFIGDISABLED.
+	ReconfigEnabled bool
+	SuperDigest     string // DigestAuthenticationProvider.superDigest
+	ServerID        int64  // myid; a standalone server uses 1, as ZooKeeper does
 	// ContainerCheckInterval is how often empty containers and expired TTL
 	// nodes are reaped (znode.container.checkIntervalMs, default 60 s).
 	ContainerCheckInterval time.Duration
@@ -128,7 +131,8 @@ func New(opts Options) *Server {
 		s.initErr = reg.ConfigureSASL(*opts.SASL)
 	}
 	proc := pipeline.New(d, reg, tracker, pipeline.Options{
-		ExtendedTypes: opts.ExtendedTypes, EnforceQuota: opts.EnforceQuota, Logger: opts.Logger, Now: opts.Now, Applied: s.applied,
+		ExtendedTypes: opts.ExtendedTypes, EnforceQuota: opts.EnforceQuota, ReconfigEnabled: opts.ReconfigEnabled,
+		Logger: opts.Logger, Now: opts.Now, Applied: s.applied,
 	})
 	s.Proc = proc
 	s.Clients = conn.New(conn.Config{

@@ -5,6 +5,7 @@ import (
 	"net"
 	"time"
 
+	"zkit/server/config"
 	"zkit/server/pipeline"
 	"zkit/server/quorum"
 	"zkit/server/storage"
@@ -33,6 +34,13 @@ type QuorumOptions struct {
 	// ReadOnly serves read-only clients while the member has no quorum
 	// (readonlymode.enabled).
 	ReadOnly bool
+	// Servers is the membership with every address, as /zookeeper/config
+	// shows it (zoo.cfg's server.N lines); empty, it is built from Voters,
+	// Observers and Peers.
+	Servers config.Quorum
+	// StandaloneEnabled (default in zoo.cfg: true) makes a reconfig to a
+	// single voter BADARGUMENTS.
+	StandaloneEnabled bool
 	// Secure wraps the connections between members (sslQuorum: see
 	// ssl.NewQuorum); nil leaves them plain TCP.
 	Secure quorum.Secure
@@ -73,6 +81,12 @@ func (s *Server) SetPeers(peers map[uint64]quorum.Addrs) {
 	s.opts.Quorum.Peers = peers
 }
 
+// SetServers sets the initial configuration with every address (before
+// Start).
+func (s *Server) SetServers(q config.Quorum) {
+	s.opts.Quorum.Servers = q
+}
+
 // Status returns the member's role; a standalone server reports Looking
 // with Serving set once started.
 func (s *Server) Status() quorum.Status {
@@ -80,6 +94,16 @@ func (s *Server) Status() quorum.Status {
 		return quorum.Status{Serving: !s.Started.IsZero()}
 	}
 	return s.peer.Status()
+}
+
+// Membership returns the active configuration of an ensemble member, with
+// its addresses (what /zookeeper/config holds); a standalone server has
+// none.
+func (s *Server) Membership() config.Quorum {
+	if s.peer == nil {
+		return config.Quorum{}
+	}
+	return s.peer.Servers()
 }
 
 // IsQuorum reports whether the server is an ensemble member.
@@ -118,6 +142,7 @@ func (s *Server) startQuorum() error {
 		ID: q.ID, Voters: q.Voters, Observers: q.Observers, Peers: q.Peers,
 		TickTime: s.opts.TickTime, InitLimit: q.InitLimit, SyncLimit: q.SyncLimit,
 		ElectionWait: q.ElectionWait, Step: q.Step, ReadOnly: q.ReadOnly, Logger: s.opts.Logger,
+		Servers: q.Servers, ReconfigEnabled: s.opts.ReconfigEnabled, StandaloneEnabled: q.StandaloneEnabled,
 	}, s.transport, storeBackend{st: st, extended: s.opts.ExtendedTypes}, s.DB, s.Proc, s.Sessions, s.Clients)
 	if err != nil {
 		s.transport.Close()

@@ -36,7 +36,6 @@ func (p *Processor) applyBatch(batch []Entry) {
 	var barriers []chan struct{}
 	if p.hooks != nil {
 		p.hooks.BeginBatch()
-		defer p.hooks.EndBatch()
 	}
 	p.db.Write(func(t *tree.Tree) {
 		for i := range batch {
@@ -75,6 +74,11 @@ func (p *Processor) applyBatch(batch []Entry) {
 	})
 	if last >= 0 {
 		p.changes.applied(last)
+	}
+	if p.hooks != nil {
+		// The batch's replies go out before anyone waiting on a barrier
+		// (WaitApplied) goes on, say to close the connections.
+		p.hooks.EndBatch()
 	}
 	for _, c := range closed {
 		c.Close()
@@ -228,6 +232,15 @@ func (p *Processor) reply(t *tree.Tree, req *Request, e *Entry, res *tree.Result
 	if req.Op == proto.OpCloseSession {
 		c.Reply(req.Xid, zxid, proto.ErrOK, nil)
 		return
+	}
+	if req.Op == proto.OpReconfig && res.Err == proto.ErrOK {
+		// FinalRequestProcessor answers a reconfig with the configuration
+		// now active and the stat of /zookeeper/config.
+		sd, _ := e.Txn.Body.(*proto.SetDataRequest)
+		if sd != nil {
+			c.Reply(req.Xid, zxid, proto.ErrOK, &proto.GetDataResponse{Data: sd.Data, Stat: res.Stat})
+			return
+		}
 	}
 	body, err := writeReply(req.Op, res)
 	c.Reply(req.Xid, zxid, err, body)

@@ -21,6 +21,8 @@ type preparer struct {
 	opts     *Options
 	zxid     int64 // the last zxid assigned
 	now      func() time.Time
+	// reconfigurer is the ensemble's reconfig logic, or nil.
+	reconfigurer func() Reconfigurer
 }
 
 // prepare builds the entry for one request that needs ordering.
@@ -144,17 +146,54 @@ func (p *preparer) prepRecord(v *view, req *Request, op proto.Op, rec proto.Reco
 	case proto.OpMulti:
 		return p.multi(v, req, rec.(*proto.MultiRequest))
 	case proto.OpReconfig:
-		if !p.opts.ReconfigEnabled {
-			return nil, proto.ErrReconfigDisabled
-		}
-		if err := p.checkSession(req); err != nil {
-			return nil, err
-		}
-		// Reconfiguration needs an ensemble; a standalone server refuses it
-		// as ZooKeeper does.
-		return nil, proto.ErrUnimplemented
+		return p.reconfig(v, req, rec.(*proto.ReconfigRequest))
 	}
 	return nil, proto.ErrUnimplemented
+}
+
+// reconfig prepares a reconfiguration in PrepRequestProcessor's order:
+// enabled, session, an ensemble's leader, none in progress, then the
+// ensemble's own checks (version, syntax, voters, a synced quorum), and
+// the ACL of /zookeeper/config last. The transaction sets
+// /zookeeper/config to the new configuration, data version -1.
+func (p *preparer) reconfig(v *view, req *Request, rr *proto.ReconfigRequest) (proto.Record, error) {
+	if !p.opts.ReconfigEnabled {
+		return nil, proto.ErrReconfigDisabled
+	}
+	if err := p.checkSession(req); err != nil {
+		return nil, err
+	}
+	rc := p.reconfigurer()
+	if rc == nil {
+		// Reconfiguration needs an ensemble; a standalone server refuses
+		// it as ZooKeeper does.
+		return nil, proto.ErrUnimplemented
+	}
+	node := v.get(tree.ConfigPath)
+	if node == nil {
+		return nil, proto.ErrNoNode
+	}
+	if node.zxid != -1 {
+		return nil, proto.ErrReconfigInProgress
+	}
+	var current []byte
+	p.ch.db.Read(func(t *tree.Tree) {
+		if n := t.Get(tree.ConfigPath); n != nil {
+			current = append([]byte(nil), n.Data...)
+		}
+	})
+	data, err := rc.Reconfig(rr, current, v.zxid)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.auth.Check(node.acl, proto.PermWrite, req.IDs); err != nil {
+		return nil, err
+	}
+	nr := node.clone()
+	nr.version = -1
+	nr.dataLen = len(data)
+	v.put(nr)
+	return &proto.SetDataRequest{Path: tree.ConfigPath, Data: data, Version: -1}, nil
 }
 
 // decodeBody decodes a request's body. The values alias the body: it is

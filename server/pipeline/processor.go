@@ -18,6 +18,16 @@ type Forwarder interface {
 	Forward(req *Request)
 }
 
+// Reconfigurer is an ensemble leader's part of a reconfig: from the request
+// and the current configuration (the /zookeeper/config data), the new
+// configuration's text with version zxid, or a ZooKeeper error
+// (BADVERSION, BADARGUMENTS, NEWCONFIGNOQUORUM, ...).
+type Reconfigurer interface {
+	Reconfig(req *proto.ReconfigRequest, current []byte, zxid int64) ([]byte, error)
+}
+
+type reconfigurerBox struct{ r Reconfigurer }
+
 // Replicator makes prepared entries durable (standalone: the txn log) or
 // replicated (ensemble: ZAB), then hands them, in the order received, to
 // the commit function it was started with.
@@ -51,6 +61,7 @@ type Processor struct {
 	prepMu   sync.Mutex // held while preparing; Reset takes it
 	changes  *changes
 	fwd      atomic.Pointer[forwarderBox]
+	reconfig atomic.Pointer[reconfigurerBox]
 	hooks    BatchHooks
 	repl     Replicator
 	applyCh  chan []Entry
@@ -86,11 +97,18 @@ func New(d *db.DB, reg *auth.Registry, tracker *session.Tracker, opts Options) *
 		clients: map[int64]Client{},
 		done:    make(chan struct{}),
 	}
-	p.prep = &preparer{ch: p.changes, auth: reg, sessions: tracker, opts: &p.opts, now: opts.Now}
+	p.prep = &preparer{ch: p.changes, auth: reg, sessions: tracker, opts: &p.opts, now: opts.Now, reconfigurer: p.reconfigurer}
 	return p
 }
 
 type forwarderBox struct{ f Forwarder }
+
+func (p *Processor) reconfigurer() Reconfigurer {
+	if b := p.reconfig.Load(); b != nil {
+		return b.r
+	}
+	return nil
+}
 
 // SetLastZxid sets the zxid the next transaction follows (after recovery,
 // or at the start of an epoch).
@@ -128,6 +146,16 @@ func (p *Processor) SetForwarder(f Forwarder) {
 		return
 	}
 	p.fwd.Store(&forwarderBox{f: f})
+}
+
+// SetReconfigurer makes this processor able to prepare reconfigs (an
+// ensemble member; nil: standalone, where reconfig is UNIMPLEMENTED).
+func (p *Processor) SetReconfigurer(r Reconfigurer) {
+	if r == nil {
+		p.reconfig.Store(nil)
+		return
+	}
+	p.reconfig.Store(&reconfigurerBox{r: r})
 }
 
 // SetReplicator changes where prepared entries go (a leader's replicator

@@ -14,6 +14,10 @@ type Backend interface {
 	Epochs() (accepted, current uint32)
 	// SaveEpochs makes both epochs durable before returning.
 	SaveEpochs(accepted, current uint32) error
+	// DynamicConfig returns the configuration last saved, or nil.
+	DynamicConfig() []byte
+	// SaveDynamicConfig makes the active configuration durable.
+	SaveDynamicConfig(b []byte) error
 	// Append makes entries durable, in order, and then calls done with the
 	// last of them (on any goroutine). Appends are processed in call order.
 	Append(entries []zab.Entry, done func(lastZxid int64))

@@ -115,6 +115,7 @@ func decodeEntries(data []byte, withSnapshot bool) ([]zab.Entry, []byte, error) 
 	for i := 0; i < n && d.Err() == nil; i++ {
 		z := d.Long()
 		es = append(es, zab.Entry{Zxid: z, Data: d.BufferCopy()})
+		setEntryConfig(&es[len(es)-1])
 	}
 	var snap []byte
 	if withSnapshot {
@@ -125,7 +126,8 @@ func decodeEntries(data []byte, withSnapshot bool) ([]zab.Entry, []byte, error) 
 
 // encodeNotification writes an election notification as ZooKeeper 3.x
 // does: state, proposed leader, zxid, election epoch, peer epoch, version,
-// and an (empty) config, behind a 4-byte length.
+// and the sender's configuration (zab's encoding of it, where ZooKeeper
+// puts its QuorumVerifier text), behind a 4-byte length.
 func encodeNotification(m *zab.Message) []byte {
 	b := make([]byte, 4, 48)
 	b = binary.BigEndian.AppendUint32(b, uint32(m.State))
@@ -134,7 +136,8 @@ func encodeNotification(m *zab.Message) []byte {
 	b = binary.BigEndian.AppendUint64(b, m.ElectionEpoch)
 	b = binary.BigEndian.AppendUint64(b, uint64(m.Vote.PeerEpoch))
 	b = binary.BigEndian.AppendUint32(b, 2) // Notification.CURRENTVERSION
-	b = binary.BigEndian.AppendUint32(b, 0) // config length
+	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Data)))
+	b = append(b, m.Data...)
 	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
 	return b
 }
@@ -143,12 +146,18 @@ func decodeNotification(b []byte) (zab.Message, error) {
 	if len(b) < 40 {
 		return zab.Message{}, errors.New("short election notification")
 	}
-	return zab.Message{
+	m := zab.Message{
 		Type:          zab.MsgNotification,
 		State:         zab.Role(binary.BigEndian.Uint32(b)),
 		Vote:          zab.Vote{Leader: binary.BigEndian.Uint64(b[4:]), Zxid: int64(binary.BigEndian.Uint64(b[12:])), PeerEpoch: uint32(binary.BigEndian.Uint64(b[28:]))},
 		ElectionEpoch: binary.BigEndian.Uint64(b[20:]),
-	}, nil
+	}
+	if len(b) >= 44 {
+		if n := int(binary.BigEndian.Uint32(b[40:])); n <= len(b)-44 {
+			m.Data = append([]byte(nil), b[44:44+n]...)
+		}
+	}
+	return m, nil
 }
 
 // readFrame reads a length-prefixed frame.

@@ -42,6 +42,12 @@ func (c *frameConn) queue(item any) {
 	}
 }
 
+// closeAfterFlush closes the connection once what was queued before is
+// written: a leader's last COMMIT reaches the learner it then drops.
+func (c *frameConn) closeAfterFlush() { c.queue(closeMark{}) }
+
+type closeMark struct{}
+
 func (c *frameConn) writeLoop() {
 	w := bufio.NewWriterSize(c.nc, 64<<10)
 	for {
@@ -55,9 +61,16 @@ func (c *frameConn) writeLoop() {
 		c.buf = nil
 		c.mu.Unlock()
 		for _, item := range frames {
-			f, ok := item.([]byte)
-			if !ok {
-				f = item.(func() []byte)()
+			var f []byte
+			switch it := item.(type) {
+			case []byte:
+				f = it
+			case func() []byte:
+				f = it()
+			case closeMark:
+				_ = w.Flush()
+				c.close()
+				return
 			}
 			if f == nil {
 				c.close()

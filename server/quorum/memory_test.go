@@ -21,6 +21,20 @@ type memBackend struct {
 	base              int64
 	baseTree          []zab.Entry // every entry up to base, for Rebuild
 	log               []zab.Entry
+	dynamic           []byte
+}
+
+func (m *memBackend) DynamicConfig() []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.dynamic
+}
+
+func (m *memBackend) SaveDynamicConfig(b []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.dynamic = append([]byte(nil), b...)
+	return nil
 }
 
 func (m *memBackend) Epochs() (uint32, uint32) {

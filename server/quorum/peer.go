@@ -5,10 +5,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"zkit/server/config"
 	"zkit/server/conn"
 	"zkit/server/db"
 	"zkit/server/pipeline"
@@ -34,7 +36,16 @@ type Config struct {
 	// ReadOnly lets the member serve read-only clients while it has no
 	// quorum (readonlymode.enabled).
 	ReadOnly bool
-	Logger   *slog.Logger
+	// Servers is the initial configuration with every address (the
+	// server.N lines); empty, it is built from Voters, Observers and
+	// Peers. A configuration the member saved when it last made one
+	// active wins if it is newer.
+	Servers config.Quorum
+	// ReconfigEnabled allows reconfig requests (reconfigEnabled);
+	// StandaloneEnabled makes a reconfig to one voter BADARGUMENTS.
+	ReconfigEnabled   bool
+	StandaloneEnabled bool
+	Logger            *slog.Logger
 }
 
 // Status is what a member reports about its role.
@@ -47,6 +58,8 @@ type Status struct {
 	// ReadOnly is set while the member, without a quorum, serves
 	// read-only clients.
 	ReadOnly bool
+	// Voters and Observers are the active configuration's members.
+	Voters, Observers []uint64
 }
 
 // Peer runs one member: its ZAB node on a single goroutine, fed by the
@@ -85,6 +98,8 @@ type Peer struct {
 
 	learner *learnerSessions
 	status  atomic.Pointer[Status]
+	servers atomic.Pointer[config.Quorum] // the active configuration
+	synced  atomic.Pointer[[]uint64]      // followers in sync, while leading
 }
 
 // NewPeer builds a member over a recovered database. The transport must
@@ -100,8 +115,15 @@ func NewPeer(cfg Config, tr *Transport, be Backend, d *db.DB, proc *pipeline.Pro
 		cfg.Logger = slog.Default()
 	}
 	accepted, current := be.Epochs()
+	servers := initialServers(cfg, be)
+	ms := membershipOf(servers)
+	cfg.Voters, cfg.Observers = ms.Voters, ms.Observers
 	zcfg := zabConfig(cfg)
+	zcfg.Version = servers.Version
 	base, entries := be.Tail(zcfg.Window)
+	for i := range entries {
+		setEntryConfig(&entries[i])
+	}
 	n, err := zab.NewNode(zcfg, zab.State{
 		AcceptedEpoch: accepted, CurrentEpoch: current, Base: base, Entries: entries,
 		Applied: d.LastZxid(), Incarnation: randomIncarnation(),
@@ -118,8 +140,13 @@ func NewPeer(cfg Config, tr *Transport, be Backend, d *db.DB, proc *pipeline.Pro
 	}
 	p.learner = &learnerSessions{p: p, next: session.InitialID(int64(cfg.ID), time.Now()), touched: map[int64]int32{}}
 	p.applied.Store(d.LastZxid())
-	p.status.Store(&Status{Role: zab.Looking, Zxid: n.LastZxid()})
+	p.status.Store(&Status{Role: zab.Looking, Zxid: n.LastZxid(), Voters: ms.Voters, Observers: ms.Observers})
+	p.servers.Store(&servers)
+	p.synced.Store(&[]uint64{})
 	tr.SetPeers(cfg.Peers)
+	tr.SetPeers(addrsOf(servers, cfg.ID))
+	p.writeConfigNode(servers)
+	proc.SetReconfigurer(reconfigurer{p: p})
 	return p, nil
 }
 
@@ -127,7 +154,7 @@ func NewPeer(cfg Config, tr *Transport, be Backend, d *db.DB, proc *pipeline.Pro
 func zabConfig(cfg Config) zab.Config {
 	steps := func(d time.Duration) int { return max(1, int(d/cfg.Step)) }
 	return zab.Config{
-		ID: cfg.ID, Voters: cfg.Voters, Observers: cfg.Observers,
+		ID: cfg.ID, Voters: cfg.Voters, Observers: cfg.Observers, ReconfigEnabled: cfg.ReconfigEnabled,
 		PingTicks:      steps(cfg.TickTime / 2),
 		SyncLimit:      steps(time.Duration(cfg.SyncLimit) * cfg.TickTime),
 		InitLimit:      steps(time.Duration(cfg.InitLimit) * cfg.TickTime),
@@ -203,6 +230,19 @@ func (p *Peer) loop() {
 			p.drainProposals()
 		}
 		p.processReady()
+		p.noteSynced()
+	}
+}
+
+// noteSynced publishes, on a leader, which followers are in sync, for the
+// reconfig checks that run on client goroutines.
+func (p *Peer) noteSynced() {
+	if p.node.Role() != zab.Leading {
+		return
+	}
+	s := p.node.SyncedFollowers()
+	if old := *p.synced.Load(); !slices.Equal(old, s) {
+		p.synced.Store(&s)
 	}
 }
 

@@ -40,6 +40,9 @@ func (p *Peer) processReady() {
 		for _, m := range rd.Received {
 			p.received(m)
 		}
+		if rd.Membership != nil {
+			p.onMembership(rd.Membership)
+		}
 		if rd.Role != nil {
 			p.onRole(rd.Role)
 		}
@@ -106,6 +109,9 @@ func (p *Peer) installSnapshot(zxid int64) {
 	}
 	p.db.Replace(t)
 	p.applied.Store(t.LastZxid())
+	if n := t.Get(tree.ConfigPath); n != nil {
+		p.learnServers(n.Data)
+	}
 	p.log.Info("installed the leader's snapshot", "zxid", zxidHex(zxid), "znodes", t.NodeCount())
 }
 
@@ -143,6 +149,9 @@ func (p *Peer) commit(cs []zab.Committed) {
 				return
 			}
 			out = append(out, pipeline.Entry{Txn: txn, Replay: c.Entry.Zxid <= p.replayUntil})
+			if sd, ok := txn.Body.(*proto.SetDataRequest); ok && txn.Header.Type == proto.OpReconfig {
+				p.learnServers(sd.Data)
+			}
 		case c.RemoteSync:
 			if len(p.fwdSyncs) > 0 {
 				req := p.fwdSyncs[0]

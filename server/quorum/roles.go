@@ -20,7 +20,9 @@ func (p *Peer) onRole(rc *zab.RoleChange) {
 	if rc.Role != zab.Looking || rc.Serving {
 		p.exitReadOnly()
 	}
-	p.status.Store(&Status{Role: rc.Role, Leader: rc.Leader, Epoch: rc.Epoch, Serving: rc.Serving, Zxid: p.node.LastZxid(), ReadOnly: p.readOnly})
+	prev := p.status.Load()
+	p.status.Store(&Status{Role: rc.Role, Leader: rc.Leader, Epoch: rc.Epoch, Serving: rc.Serving, Zxid: p.node.LastZxid(), ReadOnly: p.readOnly,
+		Voters: prev.Voters, Observers: prev.Observers})
 	p.log.Info("role", "state", rc.Role.String(), "leader", rc.Leader, "epoch", rc.Epoch, "serving", rc.Serving)
 	if p.readOnly {
 		return // still looking: read-only service goes on
@@ -62,6 +64,9 @@ func (p *Peer) lead(epoch uint32) {
 }
 
 func (p *Peer) stopServing() {
+	// Answer what was committed before the connections close: a client
+	// whose write committed learns so.
+	p.proc.WaitApplied()
 	p.clients.SetServing(false)
 	// The connections closed: what they were waiting for is never answered.
 	p.proc.Stats.Outstanding.Store(0)
@@ -122,7 +127,9 @@ func (p *Peer) propose(r *leaderReplicator, entries []pipeline.Entry) {
 		case e.Txn != nil:
 			enc := jute.NewEncoder(nil)
 			e.Txn.Encode(enc)
-			ps = append(ps, zab.Proposal{Entry: &zab.Entry{Zxid: e.Txn.Header.Zxid, Data: enc.Bytes(), Value: e.Txn}})
+			en := &zab.Entry{Zxid: e.Txn.Header.Zxid, Data: enc.Bytes(), Value: e.Txn}
+			setEntryConfig(en)
+			ps = append(ps, zab.Proposal{Entry: en})
 		case e.Req != nil && e.Req.From != 0 && e.Req.Op == proto.OpSync:
 			ps = append(ps, zab.Proposal{SyncFor: e.Req.From, Confirm: true})
 		case e.Req != nil && e.Req.From != 0:

@@ -94,6 +94,37 @@ func (t *Transport) SetPeers(addrs map[uint64]Addrs) {
 	}
 }
 
+// hello opens an election connection: the magic, this member's id and the
+// address its election port can be reached at, so that a member that does
+// not know the sender (a server joining by reconfig) can answer it, as
+// QuorumCnxManager's initial message carries the sender's address.
+func (t *Transport) hello() []byte {
+	addr := t.ElectionAddr()
+	b := append([]byte(nil), electionMagic[:]...)
+	b = binary.BigEndian.AppendUint64(b, t.id)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(addr)))
+	return append(b, addr...)
+}
+
+// learnElectionAddr records where an unknown peer takes notifications; an
+// unspecified host (a wildcard listener) becomes the connection's source.
+func (t *Transport) learnElectionAddr(id uint64, addr string, remote net.Addr) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || id == 0 {
+		return
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		if ra, ok := remote.(*net.TCPAddr); ok {
+			host = ra.IP.String()
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, known := t.addrs[id]; !known {
+		t.addrs[id] = Addrs{Election: net.JoinHostPort(host, port)}
+	}
+}
+
 // Inbox delivers inbound messages.
 func (t *Transport) Inbox() <-chan Inbound { return t.inbox }
 
@@ -266,11 +297,8 @@ func (t *Transport) dialElection(peer uint64, addr string, first []byte) {
 		t.nextRetry[peer] = time.Now().Add(20 * time.Millisecond)
 		return
 	}
-	hello := make([]byte, 12)
-	copy(hello, electionMagic[:])
-	binary.BigEndian.PutUint64(hello[4:], t.id)
 	c := newFrameConn(nc)
-	c.send(hello)
+	c.send(t.hello())
 	c.send(first)
 	t.electOut[peer] = c
 	// The peer never writes on this connection; reading only notices it
@@ -284,11 +312,16 @@ func (t *Transport) dialElection(peer uint64, addr string, first []byte) {
 func (t *Transport) serveElection(nc net.Conn) {
 	defer nc.Close()
 	r := bufio.NewReader(nc)
-	var hello [12]byte
+	var hello [14]byte
 	if _, err := ioReadFull(r, hello[:]); err != nil || [4]byte(hello[:4]) != electionMagic {
 		return
 	}
 	from := binary.BigEndian.Uint64(hello[4:])
+	addr := make([]byte, binary.BigEndian.Uint16(hello[12:]))
+	if _, err := ioReadFull(r, addr); err != nil {
+		return
+	}
+	t.learnElectionAddr(from, string(addr), nc.RemoteAddr())
 	for {
 		b, err := readFrame(r)
 		if err != nil {
@@ -313,7 +346,7 @@ func (t *Transport) sendQuorum(m zab.Message, snapshot []byte) {
 	if m.Type == zab.MsgDisconnect {
 		if l != nil {
 			l.dead = true
-			l.fc.close()
+			l.fc.closeAfterFlush()
 			delete(t.links, m.Link)
 		}
 		return

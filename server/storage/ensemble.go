@@ -26,6 +26,9 @@ import (
 const (
 	acceptedEpochName = "acceptedEpoch"
 	currentEpochName  = "currentEpoch"
+	// dynamicConfigName holds the last configuration this member made
+	// active (Apache writes it as zoo.cfg.dynamic.<version>).
+	dynamicConfigName = "zkit.dynamic"
 )
 
 // ensembleLog is the group-committing log writer of an ensemble member.
@@ -165,6 +168,26 @@ func (s *Store) SaveEpochs(accepted, current uint32) error {
 		if err := s.writeAtomic(f.name, []byte(strconv.FormatUint(uint64(f.v), 10)+"\n")); err != nil {
 			return err
 		}
+	}
+	return s.o.FS.SyncDir(s.snapDir)
+}
+
+// DynamicConfig returns the last configuration saved with
+// SaveDynamicConfig, or nil.
+func (s *Store) DynamicConfig() []byte {
+	b, err := vfs.ReadAll(s.o.FS, filepath.Join(s.snapDir, dynamicConfigName))
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// SaveDynamicConfig makes the active configuration durable, so that a
+// restart rejoins with the membership it had, not the one it was first
+// configured with.
+func (s *Store) SaveDynamicConfig(b []byte) error {
+	if err := s.writeAtomic(dynamicConfigName, b); err != nil {
+		return err
 	}
 	return s.o.FS.SyncDir(s.snapDir)
 }

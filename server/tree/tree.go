@@ -128,6 +128,14 @@ func New() *Tree {
 	return t
 }
 
+// SetConfig sets /zookeeper/config outside any transaction, as
+// ZKDatabase.initConfigInZKDatabase does when a member starts or adopts a
+// configuration: the data, mzxid = the configuration's version, mtime; the
+// data version stays -1.
+func (t *Tree) SetConfig(data []byte, version, now int64) {
+	t.setData(ConfigPath, data, -1, version, now)
+}
+
 // Get returns the node at path, or nil.
 func (t *Tree) Get(path string) *Node { return t.nodes[path] }
 

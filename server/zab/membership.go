@@ -14,6 +14,9 @@ type Membership struct {
 	Version   int64
 	Voters    []uint64
 	Observers []uint64
+	// Detail is the driver's own description (addresses, say); the
+	// protocol carries it along without reading it, and does not send it.
+	Detail any
 }
 
 func (m *Membership) isVoter(id uint64) bool    { return slices.Contains(m.Voters, id) }
@@ -21,7 +24,7 @@ func (m *Membership) isObserver(id uint64) bool { return slices.Contains(m.Obser
 func (m *Membership) quorum() int               { return len(m.Voters)/2 + 1 }
 
 func (m *Membership) clone() Membership {
-	return Membership{Version: m.Version, Voters: slices.Clone(m.Voters), Observers: slices.Clone(m.Observers)}
+	return Membership{Version: m.Version, Voters: slices.Clone(m.Voters), Observers: slices.Clone(m.Observers), Detail: m.Detail}
 }
 
 // encode is the membership as NEWLEADER carries it: version, then the

@@ -27,7 +27,7 @@ func runMember(args []string) int {
 	var voters, observers, rendezvous, dataDir, host, readyFile, superDigest string
 	var tick, containerCheck time.Duration
 	var initLimit, syncLimit int
-	var noSync, extended, readOnly bool
+	var noSync, extended, readOnly, reconfig bool
 	var wait time.Duration
 	var lf logFlags
 	fs.Uint64Var(&id, "id", 0, "this member's id (myid)")
@@ -42,6 +42,7 @@ func runMember(args []string) int {
 	fs.BoolVar(&noSync, "no-sync", false, "never fsync the log (forceSync=no; tests only)")
 	fs.BoolVar(&extended, "extended-types", false, "enable TTL nodes")
 	fs.BoolVar(&readOnly, "read-only-mode", false, "serve read-only clients while cut off from the quorum (readonlymode.enabled)")
+	fs.BoolVar(&reconfig, "reconfig-enabled", false, "allow dynamic reconfiguration (reconfigEnabled)")
 	fs.DurationVar(&containerCheck, "container-check-interval", time.Minute, "how often empty containers and expired TTL nodes are reaped (znode.container.checkIntervalMs)")
 	fs.StringVar(&superDigest, "super-digest", "", `the super user's digest, "super:<base64 sha1>" (DigestAuthenticationProvider.superDigest)`)
 	fs.DurationVar(&wait, "wait", time.Minute, "how long to wait for the other members' addresses")
@@ -83,7 +84,7 @@ func runMember(args []string) int {
 	}
 	srv := member.New(member.Options{
 		ClientAddr: self.Client, TickTime: tick, ExtendedTypes: extended, ServerID: int64(id),
-		ContainerCheckInterval: containerCheck, SuperDigest: superDigest,
+		ContainerCheckInterval: containerCheck, SuperDigest: superDigest, ReconfigEnabled: reconfig,
 		FourLetterWords: admin.FourLetterWords(&config.Config{FourLetterWordsAll: true, DataDir: dataDir}),
 		Storage:         member.StorageOptions{DataDir: dataDir, NoSync: noSync},
 		Logger:          log,
@@ -108,6 +109,7 @@ func runMember(args []string) int {
 		return 1
 	}
 	srv.SetPeers(ensemble.Peers(all, id))
+	srv.SetServers(ensemble.Servers(all, os_))
 	if err := srv.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "zkit:", err)
 		return 1

@@ -24,6 +24,7 @@ func quorumOptions(cfg *config.Config) (*member.QuorumOptions, error) {
 	q := &member.QuorumOptions{
 		ID: uint64(self.ID), InitLimit: cfg.InitLimit, SyncLimit: cfg.SyncLimit,
 		Peers: map[uint64]quorum.Addrs{}, ReadOnly: cfg.ReadOnlyMode,
+		Servers: cfg.Quorum.Clone(), StandaloneEnabled: cfg.StandaloneEnabled,
 	}
 	for _, srv := range cfg.Quorum.Servers {
 		id := uint64(srv.ID)

@@ -127,6 +127,7 @@ func buildServer(cfg *config.Config, clientAddr string, inMemory bool, sasl *aut
 		MaxBuffer:              cfg.JuteMaxBuffer,
 		ExtendedTypes:          cfg.ExtendedTypesEnabled,
 		EnforceQuota:           strings.EqualFold(cfg.Raw["enforceQuota"], "true"),
+		ReconfigEnabled:        cfg.ReconfigEnabled,
 		SuperDigest:            cfg.SuperDigest,
 		ContainerCheckInterval: containerInterval(cfg),
 		Storage:                storageOptions(cfg, inMemory),

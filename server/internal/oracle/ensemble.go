@@ -397,3 +397,9 @@ func (m *Member) Start() error {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// PeerAddrs returns the member's quorum, election and client addresses.
+func (m *Member) PeerAddrs() (quorum, election, client string) {
+	at := func(p int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(p)) }
+	return at(m.quorumPort), at(m.electionPort), at(m.clientPort)
+}

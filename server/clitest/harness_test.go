@@ -268,7 +268,19 @@ func compareZkCli(t *testing.T, s servers, cmds []string, args ...string) {
 // output dev gives them.
 func compareZkCliAllowing(t *testing.T, s servers, dev deviations, cmds []string, args ...string) {
 	t.Helper()
-	a, z := onBoth(s, func(addr string) zkCliResult { return runZkCli(addr, expand(cmds, addr), args...) })
+	compareZkCliFor(t, s, dev, cmds, func(addr string) []string { return expand(cmds, addr) }, args...)
+}
+
+// compareZkCliWith is compareZkCli where each side gets its own commands
+// (addresses of its own members, say).
+func compareZkCliWith(t *testing.T, s servers, cmdsFor func(addr string) []string, args ...string) {
+	t.Helper()
+	compareZkCliFor(t, s, nil, cmdsFor(s.apache), cmdsFor, args...)
+}
+
+func compareZkCliFor(t *testing.T, s servers, dev deviations, cmds []string, cmdsFor func(addr string) []string, args ...string) {
+	t.Helper()
+	a, z := onBoth(s, func(addr string) zkCliResult { return runZkCli(addr, cmdsFor(addr), args...) })
 	require.NoError(t, a.err, "zkCli against Apache")
 	require.NoError(t, z.err, "zkCli against zkit")
 	same := func(what string, ap, zk []string) {

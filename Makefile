@@ -11,7 +11,7 @@ COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE    := $(shell date -u +%Y-%m-%dT%H:%MZ)
 LDFLAGS := -X zkit/server/version.Commit=$(COMMIT) -X zkit/server/version.BuildDate=$(DATE)
 
-.PHONY: all build deps test gotest pytest pyinstall pykit demo vet fmt clean bench bench-smoke profile
+.PHONY: all build deps test gotest pytest pyinstall pykit demo vet fmt clean bench bench-smoke profile soak
 
 all: build
 
@@ -54,6 +54,12 @@ bench: build
 # CPU and heap profiles of zkit under each workload, without the comparison.
 profile: build
 	scripts/bench.sh profile
+
+# The ZAB simulator over many more seeds than make test runs (2,000):
+# SOAK_SEEDS=100000 make soak. About 5 ms per seed.
+SOAK_SEEDS ?= 30000
+soak:
+	ZAB_SIM_SEEDS=$(SOAK_SEEDS) $(GO) test ./server/zab -run TestSimulation -count=1 -timeout 2h -v
 
 demo: deps build
 	scripts/demo.sh

@@ -174,16 +174,54 @@ func runJava(addr, stdin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, zkCliPath, append([]string{"-server", addr}, args...)...)
-	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Stdout, cmd.Stderr = f, f
 	// A short-lived JVM: skip the optimizing compiler.
 	cmd.Env = append(os.Environ(), "CLIENT_JVMFLAGS=-XX:TieredStopAtLevel=1 -Xshare:auto")
-	runErr := cmd.Run()
+	stdinW, err := cmd.StdinPipe()
+	if err != nil {
+		return "", err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	// zkCli exits at the end of its input without waiting for the
+	// callbacks of asynchronous commands (sync), so stdin stays open until
+	// every sync has printed its answer (or a while has passed).
+	_, _ = io.WriteString(stdinW, stdin)
+	if len(args) == 0 {
+		awaitMarkers(f.Name(), strings.Count("\n"+stdin, "\nsync "), 20*time.Second)
+	}
+	stdinW.Close()
+	runErr := cmd.Wait()
 	b, err := os.ReadFile(f.Name())
 	if err != nil {
 		return "", err
 	}
 	return string(b), runErr
+}
+
+// awaitMarkers waits until the file holds n sync answers, or its output
+// has not grown for two seconds (a closed session answers "Not
+// connected" instead), or for d.
+func awaitMarkers(name string, n int, d time.Duration) {
+	lastLen, lastGrow := -1, time.Now()
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		b, _ := os.ReadFile(name)
+		got := 0
+		for _, l := range strings.Split(string(b), "\n") {
+			if zkCliMarker.MatchString(l) {
+				got++
+			}
+		}
+		if got >= n {
+			return
+		}
+		if len(b) != lastLen {
+			lastLen, lastGrow = len(b), time.Now()
+		} else if len(b) > 0 && time.Since(lastGrow) > 2*time.Second {
+			return
+		}
+	}
 }
 
 // Masks for what legitimately differs between two servers: dates (times

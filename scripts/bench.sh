@@ -3,7 +3,8 @@
 #
 #   scripts/bench.sh [suite] [flags]   the whole comparison (make bench): both servers with
 #                                      equivalent zoo.cfg, alternating rounds, ratio tables
-#   scripts/bench.sh profile [flags]   only the CPU and heap profiles of zkit (make profile)
+#   scripts/bench.sh profile [flags]   only the CPU and heap profiles of zkit, standalone and
+#                                      every member of a 3-member ensemble (make profile)
 #   scripts/bench.sh smoke             a short load-generator run against bin/zkit serve,
 #                                      failing on any error (part of make test)
 #
@@ -54,7 +55,18 @@ extra=()
 if [ "$mode" = profile ]; then
     extra=(--force-sync= --rss-znodes 0 --recovery-znodes 0 --ensemble=false --client-check=false)
 fi
+# The suite runs a private copy of bin/zkit (it starts servers and ensemble
+# members from its own executable): a `make build` elsewhere during the
+# run does not change what is measured. What it was built from is kept.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp bin/zkit "$work/zkit"
+{
+    "$work/zkit" version
+    echo "git: $(git rev-parse --short HEAD 2>/dev/null || echo unknown), working tree changes at the start of the run:"
+    git status --short 2>/dev/null || true
+} > "$out/build.txt"
 # shellcheck disable=SC2086 # BENCH_FLAGS is a list of words
-bin/zkit bench suite --out "$out" "${extra[@]}" ${BENCH_FLAGS:-} "$@" 2> >(tee "$out/progress.log" >&2)
+"$work/zkit" bench suite --out "$out" "${extra[@]}" ${BENCH_FLAGS:-} "$@" 2> >(tee "$out/progress.log" >&2)
 echo
 echo "results: $out (report.md, results.jsonl, progress.log, profiles/)"

@@ -162,6 +162,9 @@ type Result struct {
 	ServerCPU      float64 `json:"server_cpu_s,omitempty"`
 	ServerCPUPerOp float64 `json:"server_cpu_us_per_op,omitempty"`
 	ServerRSS      int64   `json:"server_rss_bytes,omitempty"`
+	// ServerCPUByPID is each process's share of ServerCPU (seconds), in
+	// the order of ServerPIDs, when there are several (ensemble members).
+	ServerCPUByPID []float64 `json:"server_cpu_s_by_pid,omitempty"`
 	// ClientCPUPerOp is this load generator's own CPU per op in the window:
 	// how much of the machine the client takes.
 	ClientCPUPerOp float64 `json:"client_cpu_us_per_op"`
@@ -320,6 +323,11 @@ func Run(cfg Config) (*Result, error) {
 				res.ServerCPUPerOp = float64(cpu) / 1e3 / float64(res.Ops)
 			}
 			res.ServerRSS = after.RSS
+			if len(cfg.ServerPIDs) > 1 {
+				for _, pid := range cfg.ServerPIDs {
+					res.ServerCPUByPID = append(res.ServerCPUByPID, (after.PerPIDCPU[pid] - before.PerPIDCPU[pid]).Seconds())
+				}
+			}
 		}
 	}
 	if cfg.Op == OpCreate && cfg.Cleanup {

@@ -113,13 +113,15 @@ func parseStatusMem(b []byte) (ProcMem, error) {
 type Usage struct {
 	CPU time.Duration
 	RSS int64 // bytes, summed over the processes
-	// PerPID holds each process's RSS, for per-member reports.
-	PerPID map[int]int64
+	// PerPID holds each process's RSS, and PerPIDCPU its CPU time, for
+	// per-member reports.
+	PerPID    map[int]int64
+	PerPIDCPU map[int]time.Duration
 }
 
 // SampleProcs reads the CPU time and RSS of every pid.
 func SampleProcs(pids []int) (Usage, error) {
-	u := Usage{PerPID: make(map[int]int64, len(pids))}
+	u := Usage{PerPID: make(map[int]int64, len(pids)), PerPIDCPU: make(map[int]time.Duration, len(pids))}
 	for _, pid := range pids {
 		cpu, err := ProcCPU(pid)
 		if err != nil {
@@ -132,6 +134,7 @@ func SampleProcs(pids []int) (Usage, error) {
 		u.CPU += cpu
 		u.RSS += m.RSS
 		u.PerPID[pid] = m.RSS
+		u.PerPIDCPU[pid] = cpu
 	}
 	return u, nil
 }

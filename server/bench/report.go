@@ -5,7 +5,9 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Targets, as ratios zkit / Apache ZooKeeper (same run, same machine).
@@ -13,7 +15,18 @@ const (
 	TargetCPUWrite = 0.5  // server CPU per write (create, setData)
 	TargetCPURead  = 0.67 // server CPU per read or mixed op
 	TargetP99      = 1.0  // p99 latency
-	TargetRSS      = 0.2  // RSS after the 100,000-znode load
+	TargetRSS      = 0.2  // RSS after the 100,000-znode load (of the largest member, in an ensemble)
+	// TargetEnsembleStart and TargetFailover: an N-member ensemble's start
+	// to first write, and its leader failover (kill -9 the leader to the
+	// first write through a survivor).
+	TargetEnsembleStart = 0.1
+	TargetFailover      = 0.5
+	// TargetOneProcessStart is absolute: `zkit ensemble -n 3` serves its
+	// first write within this time of being run.
+	TargetOneProcessStart = 300 * time.Millisecond
+	// TargetReadSpread: getData throughput with the clients spread over the
+	// members, over the same with every client on one follower, for zkit.
+	TargetReadSpread = 1.0
 	// TargetWriteMicros is the absolute aim for zkit: a standalone write
 	// should cost no more than this much server CPU.
 	TargetWriteMicros = 10.0
@@ -80,6 +93,31 @@ func (c *cell) series(apache, zkit string, metric func(*Result) float64) (a, z, 
 		}
 	}
 	return a, z, ratio
+}
+
+// perMember returns the median over rounds of each member's CPU per op
+// ("a/b/c" µs), for a server of an ensemble mode.
+func (c *cell) perMember(server string) string {
+	var each [][]float64
+	for _, r := range c.byServer[server] {
+		if r.Ops == 0 {
+			continue
+		}
+		for i, v := range r.ServerCPUByPID {
+			if i >= len(each) {
+				each = append(each, nil)
+			}
+			each[i] = append(each[i], v*1e6/float64(r.Ops))
+		}
+	}
+	if len(each) == 0 {
+		return "—"
+	}
+	var p []string
+	for _, v := range each {
+		p = append(p, fmt.Sprintf("%.1f", median(v)))
+	}
+	return strings.Join(p, " / ")
 }
 
 func verdict(ratio, target float64) string {
@@ -154,10 +192,24 @@ func Report(recs []Record, c SuiteConfig, machine string) string {
 		}
 		return v
 	}
+	// judgeAtLeast judges a figure that must reach target (not a ratio
+	// that must stay under it).
+	judgeAtLeast := func(what string, value, target float64) string {
+		if math.IsNaN(value) {
+			return "n/a"
+		}
+		m := miss{what, fmt.Sprintf("%s %s (target ≥ %.2f)", what, fmtRatio(value), target)}
+		if value >= target {
+			passes = append(passes, m)
+			return "**pass**"
+		}
+		misses = append(misses, m)
+		return "**miss**"
+	}
 
 	fmt.Fprintf(&b, "## Results\n\nEach ratio is zkit / %s, taken per round and shown as the median over %d rounds\n", apache, c.Rounds)
 	fmt.Fprintf(&b, "(per-round ratios in the last column). Each run: %v measured after %v of unmeasured load; %d request(s) in flight per client; servers alternate order each round.\n", c.Duration, c.Warmup, c.Inflight)
-	fmt.Fprintf(&b, "Server CPU is utime+stime of the server process from /proc/<pid>/stat over the measured window, divided by the OK replies in it.\n\n")
+	fmt.Fprintf(&b, "Server CPU is utime+stime of the server process (of an ensemble: summed over the member processes) from /proc/<pid>/stat over the measured window, divided by the OK replies in it.\n\n")
 	for _, mode := range modes {
 		var keys []string
 		for _, k := range order {
@@ -165,9 +217,15 @@ func Report(recs []Record, c SuiteConfig, machine string) string {
 				keys = append(keys, k)
 			}
 		}
+		standalone := strings.HasPrefix(mode, "standalone")
 		fmt.Fprintf(&b, "### %s\n\n", mode)
-		fmt.Fprintf(&b, "Server CPU per op (µs) — judged: writes ≤ %.2f×, reads and mixed ≤ %.2f×\n\n", TargetCPUWrite, TargetCPURead)
-		fmt.Fprintf(&b, "| workload | clients | %s | %s | ratio | target | verdict | rounds |\n|---|--:|--:|--:|--:|--:|---|---|\n", apache, zkit)
+		if standalone {
+			fmt.Fprintf(&b, "Server CPU per op (µs) — judged: writes ≤ %.2f×, reads and mixed ≤ %.2f×\n\n", TargetCPUWrite, TargetCPURead)
+			fmt.Fprintf(&b, "| workload | clients | %s | %s | ratio | target | verdict | rounds |\n|---|--:|--:|--:|--:|--:|---|---|\n", apache, zkit)
+		} else {
+			fmt.Fprintf(&b, "Server CPU per op (µs), summed over the members (and each member's share, member 1/2/3) — judged: writes ≤ %.2f×, reads and mixed ≤ %.2f×\n\n", TargetCPUWrite, TargetCPURead)
+			fmt.Fprintf(&b, "| workload | clients | %s | %s | ratio | target | verdict | rounds | %s per member | %s per member |\n|---|--:|--:|--:|--:|--:|---|---|--:|--:|\n", apache, zkit, apache, zkit)
+		}
 		for _, k := range keys {
 			ce := cells[k]
 			a, z, r := ce.series(apache, zkit, func(r *Result) float64 { return r.ServerCPUPerOp })
@@ -177,7 +235,11 @@ func Report(recs []Record, c SuiteConfig, machine string) string {
 			}
 			m := median(r)
 			v := judge(fmt.Sprintf("%s, %s x%d: CPU/op", mode, ce.op, ce.clients), m, target)
-			fmt.Fprintf(&b, "| %s | %d | %.1f | %.1f | %s | ≤ %.2f | %s | %s |\n", opTitle(ce.op, c), ce.clients, median(a), median(z), fmtRatio(m), target, v, fmtRounds(r))
+			fmt.Fprintf(&b, "| %s | %d | %.1f | %.1f | %s | ≤ %.2f | %s | %s |", opTitle(ce.op, c), ce.clients, median(a), median(z), fmtRatio(m), target, v, fmtRounds(r))
+			if !standalone {
+				fmt.Fprintf(&b, " %s | %s |", ce.perMember(apache), ce.perMember(zkit))
+			}
+			b.WriteString("\n")
 		}
 		fmt.Fprintf(&b, "\nLatency p50 / p99 / p99.9 (µs) — judged: p99 ≤ %.0f×\n\n", TargetP99)
 		fmt.Fprintf(&b, "| workload | clients | %s | %s | p99 ratio | verdict | rounds |\n|---|--:|--:|--:|--:|---|---|\n", apache, zkit)
@@ -218,7 +280,7 @@ func Report(recs []Record, c SuiteConfig, machine string) string {
 			}
 			abs = append(abs, fmt.Sprintf("%s x%d %.1f µs (%s)", ce.op, ce.clients, zm, mark))
 		}
-		if len(abs) > 0 {
+		if len(abs) > 0 && standalone {
 			fmt.Fprintf(&b, "zkit server CPU per write against the absolute aim of ≤ %.0f µs: %s.\n\n", TargetWriteMicros, strings.Join(abs, "; "))
 		}
 	}
@@ -262,7 +324,7 @@ func Report(recs []Record, c SuiteConfig, machine string) string {
 
 	// Ensemble and recovery rows.
 	if c.Ensemble || c.RecoveryZnodes > 0 {
-		writeEnsemble(&b, recs, apache, zkit, judge)
+		writeEnsemble(&b, recs, c, apache, zkit, judge, judgeAtLeast)
 	}
 
 	// Client check.
@@ -325,14 +387,29 @@ func Report(recs []Record, c SuiteConfig, machine string) string {
 		if r.Phase != "profile" || r.Result == nil {
 			continue
 		}
-		profRows = append(profRows, fmt.Sprintf("| %s | %d | %.0f | %.1f | %s | %s |", opTitle(r.Op, c), r.Clients, r.OpsPerSec, r.ServerCPUPerOp,
-			fmtMicros(r.P99), strings.TrimSuffix(filepath.Base(r.Note), ".cpu.pprof")+".{cpu,heap}.pprof"))
+		path, extra, _ := strings.Cut(r.Note, " ")
+		files := strings.TrimSuffix(filepath.Base(path), ".cpu.pprof") + ".{cpu,heap}.pprof"
+		if extra != "" {
+			files += " " + extra
+		}
+		shape := "standalone"
+		if shp, _, ok := strings.Cut(r.Mode, " forceSync"); ok {
+			shape = shp
+		}
+		perMember := fmtPerMember(r.Result)
+		if len(r.ServerCPUByPID) == 0 {
+			perMember = "—"
+		}
+		profRows = append(profRows, fmt.Sprintf("| %s | %s | %d | %.0f | %.1f | %s | %s | %s |", opTitle(r.Op, c), shape, r.Clients, r.OpsPerSec, r.ServerCPUPerOp,
+			perMember, fmtMicros(r.P99), files))
 	}
 	if len(profRows) > 0 {
 		fmt.Fprintf(&b, "### zkit profiles (forceSync=yes, --cpuprofile/--memprofile; profiling costs a few %% of throughput)\n\n")
-		fmt.Fprintf(&b, "| workload | clients | ops/s | CPU/op (µs) | p99 | files in profiles/ |\n|---|--:|--:|--:|--:|---|\n")
+		fmt.Fprintf(&b, "| workload | server | clients | ops/s | CPU/op (µs) | per member | p99 | files in profiles/ |\n|---|---|--:|--:|--:|--:|--:|---|\n")
 		b.WriteString(strings.Join(profRows, "\n") + "\n\n")
-		b.WriteString("`go tool pprof -top` of each is saved beside it as <op>.cpu.top.txt (and -cum: <op>.cpu.cum.txt), <op>.alloc_space.top.txt and <op>.inuse_space.top.txt.\n\n")
+		b.WriteString("`go tool pprof -top` of each is saved beside it as <op>.cpu.top.txt (and -cum: <op>.cpu.cum.txt), <op>.alloc_space.top.txt and <op>.inuse_space.top.txt; " +
+			"of an ensemble, per member (<n>m-<op>.m<i>.cpu.top.txt) and merged over the members (<n>m-<op>.all.cpu.top.txt, .all.cpu.cum.txt). " +
+			"An ensemble's members run as `zkit serve zoo.cfg` there, since `zkit member` has no profiling flags.\n\n")
 	}
 
 	// Summary.
@@ -347,61 +424,180 @@ func Report(recs []Record, c SuiteConfig, machine string) string {
 	return b.String()
 }
 
-// writeEnsemble renders the 3-member and recovery rows: Apache's figure
-// when measured, zkit's pending until its launcher runs ensembles (and
-// restarts on a durable dataDir).
-func writeEnsemble(b *strings.Builder, recs []Record, apache, zkit string, judge func(string, float64, float64) string) {
-	ens := map[string]map[string]Record{} // note -> server
-	pending := map[string]string{}
+// writeEnsemble renders the ensemble rows — start to first write (member
+// processes, and zkit's one-process ensemble), leader failover, RSS per
+// member — with the recovery row, then how reads spread over the members.
+func writeEnsemble(b *strings.Builder, recs []Record, c SuiteConfig, apache, zkit string,
+	judge, judgeAtLeast func(string, float64, float64) string) {
+	// note -> server -> round -> seconds
+	ens := map[string]map[string]map[int]float64{}
+	members := c.EnsembleMembers
+	if members <= 1 {
+		members = 3
+	}
 	for _, r := range recs {
 		if r.Phase != "ensemble" {
 			continue
 		}
-		if strings.HasPrefix(r.Note, "pending") {
-			pending[r.Server] = r.Note
-			continue
-		}
 		if ens[r.Note] == nil {
-			ens[r.Note] = map[string]Record{}
+			ens[r.Note] = map[string]map[int]float64{}
 		}
-		ens[r.Note][r.Server] = r
+		if ens[r.Note][r.Server] == nil {
+			ens[r.Note][r.Server] = map[int]float64{}
+		}
+		ens[r.Note][r.Server][r.Round] = r.Value
+	}
+	// series returns each server's figures and the per-round ratios zkit
+	// (under zkitNote) / Apache (under NoteStart or the same note).
+	series := func(apacheNote, zkitNote string) (a, z, ratio []float64) {
+		for _, v := range ens[apacheNote][apache] {
+			a = append(a, v)
+		}
+		var rounds []int
+		for r := range ens[zkitNote][zkit] {
+			rounds = append(rounds, r)
+		}
+		sort.Ints(rounds)
+		for _, r := range rounds {
+			zv := ens[zkitNote][zkit][r]
+			z = append(z, zv)
+			if av, ok := ens[apacheNote][apache][r]; ok && av > 0 {
+				ratio = append(ratio, zv/av)
+			}
+		}
+		return a, z, ratio
+	}
+	secs := func(v []float64) string {
+		if len(v) == 0 {
+			return "not measured"
+		}
+		return fmt.Sprintf("%.3f s", median(v))
 	}
 	fmt.Fprintf(b, "### Ensemble and recovery\n\n")
-	fmt.Fprintf(b, "| measurement | %s | %s | ratio | target | verdict |\n|---|--:|--:|--:|--:|---|\n", apache, zkit)
-	zkitCell := func(note string) (string, float64) {
-		if r, ok := ens[note][zkit]; ok {
-			return fmt.Sprintf("%.2f s", r.Value), r.Value
-		}
-		return "pending (ensemble issue)", math.NaN()
+	if c.Ensemble {
+		rounds := c.EnsembleRounds
+		fmt.Fprintf(b, "Start and failover: %d rounds, a fresh %d-member ensemble per server and round (forceSync=yes, tickTime=%d ms, initLimit=%d, syncLimit=%d), "+
+			"alternating which server goes first; figures are medians, ratios the medians of the per-round ratios. "+
+			"Start: from launching the member processes until every member serves (srvr shows a Mode) with one leader, then the first create. "+
+			"Failover: SIGKILL to the leader (found with srvr) until a create through a survivor succeeds.\n\n",
+			rounds, members, Spec{TickTime: c.TickTime}.tickTime(), ensembleInitLimit, ensembleSyncLimit)
 	}
-	for _, row := range []struct {
-		note, title string
-		target      float64
-	}{
-		{"start-to-first-write", "3-member ensemble start to first write", 0.1},
-		{"leader failover", "leader failover (kill -9 leader to first write)", 0.5},
-	} {
-		av := "not measured"
-		a := math.NaN()
-		if r, ok := ens[row.note][apache]; ok {
-			a, av = r.Value, fmt.Sprintf("%.2f s", r.Value)
+	fmt.Fprintf(b, "| measurement | %s | %s | ratio | target | verdict | rounds |\n|---|--:|--:|--:|--:|---|---|\n", apache, zkit)
+	if c.Ensemble {
+		a, z, r := series(NoteStart, NoteStart)
+		title := fmt.Sprintf("%d-member ensemble start to first write (%d processes: JVMs / `zkit member`)", members, members)
+		v := "n/a"
+		if len(r) > 0 {
+			v = judge(title, median(r), TargetEnsembleStart)
 		}
-		zv, z := zkitCell(row.note)
-		ratio := safeDiv(z, a)
-		v := "pending"
-		if !math.IsNaN(ratio) {
-			v = judge(row.title, ratio, row.target)
+		fmt.Fprintf(b, "| %s | %s | %s | %s | ≤ %.2f | %s | %s |\n", title, secs(a), secs(z), fmtRatio(median(r)), TargetEnsembleStart, v, fmtRounds(r))
+
+		_, zo, ro := series(NoteStart, NoteStartOneProc)
+		title = fmt.Sprintf("%d-member start to first write, `zkit ensemble -n %d` (one process, in memory)", members, members)
+		v = "n/a"
+		if len(zo) > 0 {
+			// The absolute target of the ensemble issue.
+			v = judge(title+": zkit seconds", median(zo), TargetOneProcessStart.Seconds())
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | ≤ %.2f | %s |\n", row.title, av, zv, fmtRatio(ratio), row.target, v)
+		fmt.Fprintf(b, "| %s | %s | %s | %s | zkit < %v | %s | zkit %s s |\n", title, secs(a), secs(zo), fmtRatio(median(ro)), TargetOneProcessStart, v, fmtRoundsPrec(zo, 3))
+
+		a, z, r = series(NoteFailover, NoteFailover)
+		title = "leader failover (kill -9 the leader to the first write through a survivor)"
+		v = "n/a"
+		if len(r) > 0 {
+			v = judge(title, median(r), TargetFailover)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | ≤ %.2f | %s | %s |\n", title, secs(a), secs(z), fmtRatio(median(r)), TargetFailover, v, fmtRounds(r))
+
+		rss := map[string]Record{}
+		for _, r := range recs {
+			if r.Phase == "ensemble-rss" {
+				rss[r.Server] = r
+			}
+		}
+		if ar, ok := rss[apache]; ok {
+			zr := rss[zkit]
+			ratio := safeDiv(zr.Value, ar.Value)
+			title := fmt.Sprintf("RSS of the largest member after %s, %d members", ar.Note, members)
+			v := judge(title, ratio, TargetRSS)
+			fmt.Fprintf(b, "| %s | %s | %s | %s | ≤ %.2f | %s | — |\n", title, fmtBytes(int64(ar.Value)), fmtBytes(int64(zr.Value)), fmtRatio(ratio), TargetRSS, v)
+		}
 	}
-	fmt.Fprintf(b, "| RSS per member after 100,000 znodes, 3 members | not measured | pending (ensemble issue) | n/a | ≤ %.2f | pending |\n", TargetRSS)
-	b.WriteString("| workloads above at 3 members, forceSync yes and no | not measured | pending (ensemble issue) | n/a | as above | pending |\n")
 	writeRecovery(b, recs, apache, zkit)
 	b.WriteString("\n")
-	if p, ok := pending[zkit]; ok {
-		fmt.Fprintf(b, "zkit: %s\n\n", p)
+	if c.Ensemble {
+		writeReadSpread(b, recs, members, apache, zkit, judgeAtLeast)
 	}
+}
 
+// writeReadSpread compares getData with the clients spread over the
+// members against every client on one follower, per server: reads scale
+// with members when spreading them raises the total.
+func writeReadSpread(b *strings.Builder, recs []Record, members int, apache, zkit string, judgeAtLeast func(string, float64, float64) string) {
+	type key struct {
+		server string
+		round  int
+	}
+	spread, one := map[key]*Result{}, map[key]*Result{}
+	clients := 0
+	for _, r := range recs {
+		if r.Phase == "grid" && r.Result != nil && r.Op == OpGet && r.Mode == oneFollowerMode(members) {
+			one[key{r.Server, r.Round}] = r.Result
+			clients = r.Clients
+		}
+	}
+	for _, r := range recs {
+		// The spread runs: of the workload grid at this many members, or of
+		// the reduced ensemble workloads.
+		if r.Phase != "grid" || r.Result == nil || r.Op != OpGet || r.Clients != clients {
+			continue
+		}
+		if r.Mode == spreadMode(members) || r.Mode == modeName(members, true) {
+			spread[key{r.Server, r.Round}] = r.Result
+		}
+	}
+	if len(spread) == 0 || len(one) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "### Reads across members (getData, %d clients, %d members, forceSync=yes)\n\n", clients, members)
+	fmt.Fprintf(b, "Every client on one follower, then client i on member i mod %d; the same rounds as the tables above. "+
+		"Reads scale with members when the spread runs reach a higher total (spread / one > 1). On a machine whose cores are all busy "+
+		"(the load generator and the servers share them) the total is bounded by the machine, not by the members.\n\n", members)
+	fmt.Fprintf(b, "| server | one follower ops/s | spread ops/s | spread / one | CPU/op one follower | CPU/op spread | target | verdict | rounds |\n|---|--:|--:|--:|--:|--:|--:|---|---|\n")
+	for _, srv := range []string{apache, zkit} {
+		var o, sp, ratio, co, cs []float64
+		var rounds []int
+		for k := range spread {
+			if k.server == srv && one[k] != nil {
+				rounds = append(rounds, k.round)
+			}
+		}
+		sort.Ints(rounds)
+		for _, rd := range rounds {
+			s1, o1 := spread[key{srv, rd}], one[key{srv, rd}]
+			o, sp = append(o, o1.OpsPerSec), append(sp, s1.OpsPerSec)
+			co, cs = append(co, o1.ServerCPUPerOp), append(cs, s1.ServerCPUPerOp)
+			if o1.OpsPerSec > 0 {
+				ratio = append(ratio, s1.OpsPerSec/o1.OpsPerSec)
+			}
+		}
+		target, v := "—", "reported"
+		if srv == zkit {
+			target = fmt.Sprintf("≥ %.2f", TargetReadSpread)
+			v = judgeAtLeast(fmt.Sprintf("%d members, getData x%d: spread / one follower throughput", members, clients), median(ratio), TargetReadSpread)
+		}
+		fmt.Fprintf(b, "| %s | %.0f | %.0f | %s | %.1f | %.1f | %s | %s | %s |\n", srv, median(o), median(sp), fmtRatio(median(ratio)),
+			median(co), median(cs), target, v, fmtRounds(ratio))
+	}
+	b.WriteString("\n")
+}
+
+func fmtRoundsPrec(r []float64, prec int) string {
+	var s []string
+	for _, v := range r {
+		s = append(s, strconv.FormatFloat(v, 'f', prec, 64))
+	}
+	return strings.Join(s, " ")
 }
 
 // writeRecovery renders the restart-on-dataDir row (no target: reported).
@@ -421,7 +617,7 @@ func writeRecovery(b *strings.Builder, recs []Record, apache, zkit string) {
 			cellOf[r.Server] = r.Note
 		}
 	}
-	fmt.Fprintf(b, "| %s | %s | %s | %s | — | reported |\n", title, cellOf[apache], cellOf[zkit], fmtRatio(safeDiv(vals[zkit], vals[apache])))
+	fmt.Fprintf(b, "| %s | %s | %s | %s | — | reported | — |\n", title, cellOf[apache], cellOf[zkit], fmtRatio(safeDiv(vals[zkit], vals[apache])))
 }
 
 func fmtList(v []float64) string {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,9 +52,20 @@ type SuiteConfig struct {
 	RecoverySize   int
 
 	ClientCheck bool // 1 vs 2 load-generator processes
-	Ensemble    bool // 3-member start and failover rows (Apache side now; zkit pending)
-	// Members lists the ensemble sizes the workload grid runs at (1 =
-	// standalone); a size zkit cannot run yet is recorded as pending.
+	// Ensemble runs the ensemble rows: start to first write and leader
+	// failover (EnsembleRounds fresh ensembles per server), RSS per member
+	// after the RSSZnodes load and, when Members lacks EnsembleMembers, a
+	// reduced set of ensemble workloads (setData and getData at
+	// EnsembleClients, forceSync=yes).
+	Ensemble        bool
+	EnsembleMembers int // default 3
+	EnsembleRounds  int // start/failover rounds (default 5)
+	EnsembleClients int // clients of the ensemble workloads (default 64)
+	// ProfileEnsemble adds CPU and heap profiles of every member of a zkit
+	// ensemble under setData and getData (when Profile is set).
+	ProfileEnsemble bool
+	// Members lists the ensemble sizes the whole workload grid runs at (1 =
+	// standalone); clients are spread over the members.
 	Members []int
 
 	OutDir   string
@@ -80,12 +92,13 @@ func suiteMain(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var c SuiteConfig
 	var clients, ops, fsync, rssSizes, zkitCmd, jvm, members string
+	var zooCfg bool
 	fs.IntVar(&c.Rounds, "rounds", 3, "measured rounds; each ratio is the median of the per-round ratios")
-	fs.DurationVar(&c.Duration, "duration", 5*time.Second, "measured window of each run")
+	fs.DurationVar(&c.Duration, "duration", 3*time.Second, "measured window of each run")
 	fs.DurationVar(&c.Warmup, "warmup", 300*time.Millisecond, "unmeasured load before each run's window")
 	fs.DurationVar(&c.ServerWarmup, "server-warmup", time.Second, "per server and workload, once after the servers start")
 	fs.StringVar(&clients, "clients", "1,16,64", "client counts")
-	fs.StringVar(&members, "members", "1", "ensemble sizes of the workload grid, e.g. 1,3 (zkit's ensembles are pending)")
+	fs.StringVar(&members, "members", "1,3", "ensemble sizes of the whole workload grid (1 = standalone; clients spread over the members)")
 	fs.StringVar(&ops, "ops", strings.Join(Ops, ","), "workloads")
 	fs.IntVar(&c.Inflight, "inflight", 1, "requests in flight per client")
 	fs.IntVar(&c.Size, "size", 1024, "data bytes per create and setData")
@@ -101,7 +114,12 @@ func suiteMain(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&c.ProfileDuration, "profile-duration", 5*time.Second, "window of each profiled run")
 	fs.IntVar(&c.ProfileClients, "profile-clients", 64, "clients of each profiled run")
 	fs.BoolVar(&c.ClientCheck, "client-check", true, "show the load generator is not the bottleneck: 1 vs 2 processes")
-	fs.BoolVar(&c.Ensemble, "ensemble", true, "3-member rows: measure Apache's side, mark zkit's pending until it runs ensembles")
+	fs.BoolVar(&c.Ensemble, "ensemble", true, "ensemble rows: start to first write, leader failover, setData/getData at --ensemble-clients, RSS per member")
+	fs.IntVar(&c.EnsembleMembers, "ensemble-members", 3, "members of the ensemble rows")
+	fs.IntVar(&c.EnsembleRounds, "ensemble-rounds", 5, "fresh ensembles per server for start to first write and leader failover")
+	fs.IntVar(&c.EnsembleClients, "ensemble-clients", 64, "clients of the ensemble workloads")
+	fs.BoolVar(&c.ProfileEnsemble, "profile-ensemble", true, "with --profile, also profile every member of a zkit ensemble (zkit serve zoo.cfg) under set and get")
+	fs.BoolVar(&zooCfg, "zoo-cfg-ensemble", false, "run zkit's ensemble members as `zkit serve zoo.cfg` (ports picked free) instead of `zkit member` (port 0)")
 	fs.StringVar(&c.OutDir, "out", "", "results directory (default bench-results/<time>)")
 	fs.StringVar(&zkitCmd, "zkit", "", "zkit binary to serve with (default: this executable)")
 	fs.StringVar(&jvm, "jvm-args", "", "extra JVM flags for Apache ZooKeeper, space-separated (default: none, as Debian's package)")
@@ -153,7 +171,7 @@ func suiteMain(args []string, stdout, stderr io.Writer) int {
 		c.OutDir = filepath.Join("bench-results", time.Now().Format("20060102-150405"))
 	}
 	c.Apache = ApacheLauncher{JVMArgs: strings.Fields(jvm)}
-	c.Zkit = ZkitLauncher{Command: serve}
+	c.Zkit = ZkitLauncher{Command: serve, ZooCfg: zooCfg}
 	c.BenchCmd = []string{exe, "bench"}
 	c.Log = stderr
 	report, err := RunSuite(c)
@@ -215,6 +233,15 @@ func RunSuite(c SuiteConfig) (string, error) {
 	if len(c.Members) == 0 {
 		c.Members = []int{1}
 	}
+	if c.EnsembleMembers <= 1 {
+		c.EnsembleMembers = 3
+	}
+	if c.EnsembleRounds <= 0 {
+		c.EnsembleRounds = 5
+	}
+	if c.EnsembleClients <= 0 {
+		c.EnsembleClients = 64
+	}
 	if c.Log == nil {
 		c.Log = io.Discard
 	}
@@ -235,6 +262,7 @@ func RunSuite(c SuiteConfig) (string, error) {
 	defer f.Close()
 	s := &suite{c: c, out: f, start: time.Now()}
 	machine := MachineInfo()
+	machine += "load average at the start: " + loadAvg() + "\n"
 	_ = os.WriteFile(filepath.Join(c.OutDir, "machine.txt"), []byte(machine), 0o644)
 	s.logf("results in %s", c.OutDir)
 
@@ -267,12 +295,30 @@ func RunSuite(c SuiteConfig) (string, error) {
 		if err := s.ensemble(); err != nil {
 			errs = append(errs, err)
 		}
+		// The grid at EnsembleMembers has the ensemble workloads already.
+		if !slices.Contains(c.Members, c.EnsembleMembers) {
+			if err := s.ensembleWorkloads(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if c.RSSZnodes > 0 && len(c.RSSSizes) > 0 {
+			if err := s.ensembleRSS(c.RSSSizes[0]); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
 	if c.Profile {
 		if err := s.profiles(); err != nil {
 			errs = append(errs, err)
 		}
+		if c.ProfileEnsemble {
+			if err := s.ensembleProfiles(); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
+	machine += "load average at the end: " + loadAvg() + "\n"
+	_ = os.WriteFile(filepath.Join(c.OutDir, "machine.txt"), []byte(machine), 0o644)
 	report := Report(s.records, c, machine)
 	_ = os.WriteFile(filepath.Join(c.OutDir, "report.md"), []byte(report), 0o644)
 	s.logf("done; report in %s", filepath.Join(c.OutDir, "report.md"))
@@ -314,7 +360,12 @@ func (s *suite) saveConfigs(tag string, a, z Target, spec Spec) {
 			_ = os.WriteFile(filepath.Join(s.c.OutDir, "zoo-apache-"+tag+".cfg"), b, 0o644)
 		}
 	}
-	_ = os.WriteFile(filepath.Join(s.c.OutDir, "zoo-zkit-"+tag+".cfg"), []byte(ZkitConfig(spec, "<tmp>/data")), 0o644)
+	zc := ZkitConfig(spec, "<tmp>/data")
+	if d, ok := z.(interface{ Describe() string }); ok {
+		// An ensemble: member 1's zoo.cfg, or the `zkit member` commands.
+		zc = d.Describe()
+	}
+	_ = os.WriteFile(filepath.Join(s.c.OutDir, "zoo-zkit-"+tag+".cfg"), []byte(zc), 0o644)
 }
 
 func (s *suite) cfg(op string, clients int, t Target, label string) Config {
@@ -331,16 +382,10 @@ func (s *suite) cfg(op string, clients int, t Target, label string) Config {
 func (s *suite) grid(members int, fsync bool, ops []string, clientCheck bool) error {
 	spec := Spec{Members: members, ForceSync: fsync, TickTime: s.c.TickTime}
 	mode := modeName(members, fsync)
-	s.logf("== %s: starting both servers", mode)
+	s.logf("== %s: starting both servers (load average %s)", mode, loadAvg())
+	// In an ensemble, client i connects to member i mod n, and CPU and RSS
+	// are summed over the member processes.
 	a, z, err := s.pair(spec)
-	if errors.Is(err, ErrAwaitsEnsemble) {
-		// The extension point: once zkit's launcher starts ensembles, this
-		// mode runs like the standalone one (clients spread over the
-		// members, CPU and RSS summed over the member processes).
-		s.record(Record{Phase: "grid-pending", Mode: mode, Server: s.c.Zkit.Name(), Note: "pending: " + err.Error()})
-		s.logf("%s: pending (%v)", mode, err)
-		return nil
-	}
 	if err != nil {
 		return err
 	}
@@ -364,6 +409,20 @@ func (s *suite) grid(members int, fsync bool, ops []string, clientCheck bool) er
 		}
 		s.logf("warmed up (%v per server and workload)", s.c.ServerWarmup)
 	}
+	// In an ensemble, getData at the most clients also runs with every
+	// client on one follower, in the same rounds: reads scale with members
+	// when spreading the clients raises the total.
+	short := yesNo(fsync)
+	if members > 1 {
+		short = fmt.Sprintf("%dm %s", members, short)
+	}
+	var follower map[Target]string
+	maxClients := s.c.Clients[len(s.c.Clients)-1]
+	if members > 1 && contains(ops, OpGet) {
+		if follower, err = s.followers(a, z, names); err != nil {
+			return err
+		}
+	}
 	var errs []error
 	for round := 1; round <= s.c.Rounds; round++ {
 		order := []Target{a, z}
@@ -372,18 +431,32 @@ func (s *suite) grid(members int, fsync bool, ops []string, clientCheck bool) er
 		}
 		for _, op := range ops {
 			for _, n := range s.c.Clients {
-				for _, t := range order {
-					res, err := Run(s.cfg(op, n, t, names[t]))
-					if err != nil {
-						errs = append(errs, fmt.Errorf("%s round %d %s x%d on %s: %w", mode, round, op, n, names[t], err))
-						if res == nil {
-							continue
+				one := []bool{false}
+				if follower != nil && op == OpGet && n == maxClients {
+					one = append(one, true)
+				}
+				for _, oneFollower := range one {
+					for _, t := range order {
+						cfg, m, where := s.cfg(op, n, t, names[t]), mode, ""
+						if oneFollower {
+							cfg.Hosts, m, where = []string{follower[t]}, oneFollowerMode(members), " on 1 follower"
 						}
+						res, err := Run(cfg)
+						if err != nil {
+							errs = append(errs, fmt.Errorf("%s round %d %s x%d on %s: %w", m, round, op, n, names[t], err))
+							if res == nil {
+								continue
+							}
+						}
+						s.record(Record{Phase: "grid", Mode: m, Round: round, Server: names[t], Result: res})
+						perMember := ""
+						if members > 1 {
+							perMember = " (per member " + fmtPerMember(res) + ")"
+						}
+						s.logf("%s r%d %-6s x%-3d %-9s %8.0f ops/s  cpu %6.1fµs/op%s  p99 %8s  rss %s  err %d%s",
+							short, round, op, n, names[t], res.OpsPerSec, res.ServerCPUPerOp, perMember,
+							fmtMicros(res.P99), fmtBytes(res.ServerRSS), res.Errors, where)
 					}
-					s.record(Record{Phase: "grid", Mode: mode, Round: round, Server: names[t], Result: res})
-					s.logf("%s r%d %-6s x%-3d %-9s %8.0f ops/s  cpu %6.1fµs/op  p99 %8s  rss %s  err %d",
-						yesNo(fsync), round, op, n, names[t], res.OpsPerSec, res.ServerCPUPerOp,
-						fmtMicros(res.P99), fmtBytes(res.ServerRSS), res.Errors)
 				}
 			}
 		}
@@ -591,47 +664,6 @@ func znodeCount(addr string) (int64, error) {
 	return 0, fmt.Errorf("mntr has no zk_znode_count: %q", out)
 }
 
-// ensemble measures, for 3 members, start-to-first-write and leader
-// failover. zkit's side records "pending" until its launcher runs
-// ensembles.
-func (s *suite) ensemble() error {
-	spec := Spec{Members: 3, ForceSync: true, TickTime: s.c.TickTime}
-	mode := modeName(3, true)
-	s.logf("== %s: ensemble start and failover", mode)
-	var errs []error
-	for _, l := range []Launcher{s.c.Apache, s.c.Zkit} {
-		t0 := time.Now()
-		t, err := l.Launch(spec)
-		if errors.Is(err, ErrAwaitsEnsemble) {
-			s.record(Record{Phase: "ensemble", Mode: mode, Server: l.Name(), Note: "pending: " + err.Error()})
-			s.logf("%s: pending (%v)", l.Name(), err)
-			continue
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s ensemble: %w", l.Name(), err))
-			continue
-		}
-		if err := firstWrite(t.Hosts(), "/zkit-bench-start", 30*time.Second); err != nil {
-			errs = append(errs, fmt.Errorf("%s ensemble first write: %w", l.Name(), err))
-			t.Stop()
-			continue
-		}
-		start := time.Since(t0)
-		s.record(Record{Phase: "ensemble", Mode: mode, Server: l.Name(), Value: start.Seconds(), Note: "start-to-first-write"})
-		s.logf("%s: start to first write %v", l.Name(), start.Round(time.Millisecond))
-		if fo, ok := t.(Failover); ok {
-			if d, err := failover(t, fo); err != nil {
-				errs = append(errs, fmt.Errorf("%s failover: %w", l.Name(), err))
-			} else {
-				s.record(Record{Phase: "ensemble", Mode: mode, Server: l.Name(), Value: d.Seconds(), Note: "leader failover"})
-				s.logf("%s: leader failover (kill -9 to first write) %v", l.Name(), d.Round(time.Millisecond))
-			}
-		}
-		t.Stop()
-	}
-	return errors.Join(errs...)
-}
-
 // firstWrite retries a create on each host until one succeeds.
 func firstWrite(hosts []string, path string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
@@ -727,7 +759,11 @@ func (s *suite) profiles() error {
 }
 
 // pprofTop writes `go tool pprof -top` of a profile, if go is installed.
-func pprofTop(profile, extra, out string) {
+func pprofTop(profile, extra, out string) { pprofTopAll([]string{profile}, extra, out) }
+
+// pprofTopAll writes `go tool pprof -top` of profiles merged, if go is
+// installed.
+func pprofTopAll(profiles []string, extra, out string) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		if p := filepath.Join(runtime.GOROOT(), "bin", "go"); isFile(p) {
@@ -740,7 +776,7 @@ func pprofTop(profile, extra, out string) {
 	if extra != "" {
 		args = append(args, extra)
 	}
-	args = append(args, profile)
+	args = append(args, profiles...)
 	b, err := exec.Command(goBin, args...).CombinedOutput()
 	if err == nil {
 		_ = os.WriteFile(out, b, 0o644)
@@ -771,6 +807,14 @@ func MachineInfo() string {
 	if mi, err := os.ReadFile("/proc/meminfo"); err == nil {
 		l, _, _ := strings.Cut(string(mi), "\n")
 		fmt.Fprintf(&b, "memory: %s\n", strings.Join(strings.Fields(strings.TrimPrefix(l, "MemTotal:")), " "))
+	}
+	// The disk every server's dataDir is on (the temp directory).
+	if out, err := exec.Command("df", "-PT", os.TempDir()).Output(); err == nil {
+		if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); len(lines) == 2 {
+			if f := strings.Fields(lines[1]); len(f) >= 7 {
+				fmt.Fprintf(&b, "disk (dataDirs under %s): %s, %s, mounted on %s\n", os.TempDir(), f[0], f[1], f[6])
+			}
+		}
 	}
 	fmt.Fprintf(&b, "go (load generator and zkit): %s\n", runtime.Version())
 	if out, err := exec.Command("java", "-version").CombinedOutput(); err == nil {

@@ -21,7 +21,9 @@ type Spec struct {
 	ForceSync bool // zoo.cfg forceSync
 	TickTime  int  // zoo.cfg tickTime, ms
 	// ServeArgs are extra `zkit serve` flags (--cpuprofile ...); Apache
-	// ignores them.
+	// ignores them. In an ensemble, MemberToken in them becomes each
+	// member's id, and zkit's members run `zkit serve zoo.cfg` (`zkit
+	// member` has no profiling flags).
 	ServeArgs []string
 }
 
@@ -39,8 +41,6 @@ type Launcher interface {
 }
 
 // Optional capabilities of a Target, for the ensemble and recovery rows.
-// When zkit gains them (the ensemble and durable storage issues), the
-// suite's pending rows fill in without other changes.
 type (
 	// Failover is an ensemble whose leader can be found and killed.
 	Failover interface {
@@ -53,10 +53,6 @@ type (
 		Restart() (time.Duration, error) // from exec to serving again
 	}
 )
-
-// ErrAwaitsEnsemble is what zkit's launcher returns for Members > 1 until
-// zkit runs ensembles.
-var ErrAwaitsEnsemble = errors.New("zkit ensembles do not exist yet (awaits the ensemble issue)")
 
 // ---------------------------------------------------------------- Apache
 
@@ -263,16 +259,27 @@ func (a apacheEnsemble) Stop() error      { a.e.Close(); return nil }
 func (a apacheEnsemble) Leader() int      { return a.e.Leader() }
 func (a apacheEnsemble) Kill(i int) error { a.e.Kill(i); return nil }
 
+// ConfigFile returns member 1's zoo.cfg.
+func (a apacheEnsemble) ConfigFile() string { return filepath.Join(a.e.Dir(), "member1", "zoo.cfg") }
+
 // ---------------------------------------------------------------- zkit
 
-// ZkitLauncher runs `zkit serve` as a child process: a zoo.cfg equivalent
-// to Apache's (tickTime, dataDir, forceSync, maxClientCnxns=0, ...), client
-// port 0, the bound address read from --ready-file.
+// ZkitLauncher runs zkit as child processes. Standalone: `zkit serve` with
+// a zoo.cfg equivalent to Apache's (tickTime, dataDir, forceSync,
+// maxClientCnxns=0, ...), client port 0, the bound address read from
+// --ready-file. Ensemble: one `zkit member` process per member (each binds
+// port 0; they find each other through a rendezvous directory) with
+// Apache's tickTime, initLimit, syncLimit and forceSync; see
+// launchEnsemble.
 type ZkitLauncher struct {
 	Command []string // the zkit binary and "serve"; default: this executable
 	// TempDir is where each server's directory (zoo.cfg, data/, zkit.log)
 	// goes; default os.TempDir().
 	TempDir string
+	// ZooCfg runs an ensemble's members as `zkit serve zoo.cfg` with
+	// server.N lines and myid, as Apache's are run (quorum and election
+	// ports picked free beforehand), instead of `zkit member`.
+	ZooCfg bool
 }
 
 // Name implements Launcher.
@@ -299,10 +306,11 @@ forceSync=%s
 // Launch implements Launcher.
 func (l ZkitLauncher) Launch(spec Spec) (Target, error) {
 	if spec.Members > 1 {
-		// Extension point: start spec.Members `zkit serve` processes with
-		// server.N lines and myid files (as oracle.LaunchEnsemble does),
-		// return a Target that also implements Failover.
-		return nil, ErrAwaitsEnsemble
+		e, err := l.launchEnsemble(spec)
+		if err != nil {
+			return nil, err
+		}
+		return e, nil
 	}
 	cmd := l.Command
 	if len(cmd) == 0 {

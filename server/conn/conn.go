@@ -36,6 +36,10 @@ type Conn struct {
 	readOnlyReq     bool // the client sent the readOnly flag (a 3.x client)
 	canBeReadOnly   bool // ... and set it
 	readOnlySession bool // the session was made in read-only mode
+	// connecting is set once the connect request is read: the connection
+	// then waits on the session authority (a new session's creation, a
+	// session's revalidation), which a member that stops serving drops.
+	connecting atomic.Bool
 
 	authMu sync.Mutex
 	ids    []proto.Id
@@ -230,6 +234,9 @@ func (c *Conn) handshake(r *bufio.Reader) error {
 
 // connect establishes or resumes the session (processConnectRequest).
 func (c *Conn) connect(req *proto.ConnectRequest) error {
+	// Set before serving is read (SetServing stores serving, then reads
+	// this): a connect either sees the server stop or is closed by it.
+	c.connecting.Store(true)
 	if !c.srv.serving.Load() {
 		return errors.New("server not running: not synchronized with a leader")
 	}

@@ -84,7 +84,10 @@ func (s *Server) SetServing(on bool) {
 		return
 	}
 	for _, c := range s.Conns() {
-		if !c.Handshaking() {
+		// A connect still waiting for its session would wait for an
+		// answer that cannot come: close it too, so the client tries
+		// again. Four-letter words go on.
+		if !c.Handshaking() || c.connecting.Load() {
 			c.Close()
 		}
 	}

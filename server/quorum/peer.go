@@ -138,7 +138,7 @@ func NewPeer(cfg Config, tr *Transport, be Backend, d *db.DB, proc *pipeline.Pro
 		stop: make(chan struct{}), done: make(chan struct{}),
 		revalidates: map[int64][]func(bool, error){},
 	}
-	p.learner = &learnerSessions{p: p, next: session.InitialID(int64(cfg.ID), time.Now()), touched: map[int64]int32{}}
+	p.learner = &learnerSessions{p: p, touched: map[int64]int32{}}
 	p.applied.Store(d.LastZxid())
 	p.status.Store(&Status{Role: zab.Looking, Zxid: n.LastZxid(), Voters: ms.Voters, Observers: ms.Observers})
 	p.servers.Store(&servers)

@@ -7,25 +7,20 @@ import (
 	"zkit/server/zab"
 )
 
-// learnerSessions is how a follower's connections see sessions: ids are
-// minted here, touches are collected and sent to the leader with each ping
-// answer (LearnerSessionTracker), and a resuming session is revalidated by
-// the leader.
+// learnerSessions is how a follower's connections see sessions: touches
+// are collected and sent to the leader with each ping answer
+// (LearnerSessionTracker), and a resuming session is revalidated by the
+// leader.
 type learnerSessions struct {
 	p       *Peer
 	mu      sync.Mutex
-	next    int64
 	touched map[int64]int32
 }
 
-// NextID implements conn.Sessions.
-func (l *learnerSessions) NextID() int64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	id := l.next
-	l.next++
-	return id
-}
+// NextID implements conn.Sessions. Ids come from the member's tracker, the
+// counter it also mints from while it leads: a member that changes roles
+// never hands out an id twice.
+func (l *learnerSessions) NextID() int64 { return l.p.tracker.NextID() }
 
 // Touch implements conn.Sessions: the leader decides expiry.
 func (l *learnerSessions) Touch(id int64, timeout int32) bool {

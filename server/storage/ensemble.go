@@ -96,7 +96,9 @@ func (l *ensembleLog) run() {
 			l.failed = true
 			l.s.log.Error("the txn log failed; stopping (no entry after this point is acknowledged)", "err", err)
 			if l.onFatal != nil {
-				l.onFatal(err)
+				// On its own goroutine: onFatal stops the member, and
+				// stopping waits for this writer to exit.
+				go l.onFatal(err)
 			}
 			continue
 		}

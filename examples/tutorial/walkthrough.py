@@ -1,17 +1,22 @@
-"""The kazoo basics against a running ZooKeeper-compatible server.
+"""The kazoo basics in one page, against a running ZooKeeper-compatible
+server or ensemble.
 
-Usage: python walkthrough.py HOST:PORT
+Usage: python walkthrough.py [--hosts] HOST:PORT[,HOST:PORT...]
+       python walkthrough.py            (starts a local 3-member zkit ensemble)
 
 Connects, creates a znode, reads it, changes it, lists children, watches
-for a change, and cleans up, printing each step.
+for a change, and cleans up, printing each step. The step*.py scripts
+explain each of these in more depth.
 """
-import sys
 import threading
 
 from kazoo.client import KazooClient
 
+from cluster import ensemble_hosts
+
 
 def main(hosts: str) -> None:
+    """Connect, create, read, update, list, watch and delete against `hosts`."""
     zk = KazooClient(hosts=hosts)
     zk.start(timeout=10)
     print(f"connected to {hosts}, session 0x{zk.client_id[0]:x}")
@@ -49,6 +54,5 @@ def main(hosts: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        raise SystemExit(__doc__)
-    main(sys.argv[1])
+    with ensemble_hosts(__doc__) as hosts:
+        main(hosts)

@@ -344,7 +344,7 @@ func TestApacheDeposedLeaderComparison(t *testing.T) {
 	if l != 3 {
 		t.Skipf("could not make member 3 lead (leader %d)", l)
 	}
-	w := StartWorkload(t, a, WorkloadOptions{Seed: seed(), Sessions: 6, Home: []uint64{3, 3, 3, 1, 2}, Readers: 3})
+	w := StartWorkload(t, a, WorkloadOptions{Seed: seed(), Sessions: 6, Home: []uint64{3, 3, 3, 1, 2}, StayHome: []uint64{1, 2}, Readers: 3})
 	time.Sleep(time.Second)
 	a.Partition(3, Blackhole)
 	cut := w.History.Now()

@@ -35,7 +35,7 @@ func TestDeposedLeaderSyncReads(t *testing.T) {
 		}
 	}
 	s := seed()
-	w := StartWorkload(t, c, WorkloadOptions{Seed: s, Sessions: 6, Home: []uint64{3, 3, 3, 1, 2}, Readers: 3})
+	w := StartWorkload(t, c, WorkloadOptions{Seed: s, Sessions: 6, Home: []uint64{3, 3, 3, 1, 2}, StayHome: []uint64{1, 2}, Readers: 3})
 	time.Sleep(time.Second)
 
 	c.Partition(3, Blackhole)

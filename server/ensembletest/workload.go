@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,9 @@ type WorkloadOptions struct {
 	// at Home[i%len(Home)], then tries the others in id order. Default:
 	// spread over every member.
 	Home []uint64
+	// StayHome lists members whose sessions (by Home) never try another
+	// member: a client of the majority side of a partition stays there.
+	StayHome []uint64
 	// Readers makes the first Readers sessions only read (sync-reads and
 	// plain reads), so that nothing of theirs waits behind a write.
 	Readers int
@@ -91,10 +95,11 @@ func StartWorkload(t testing.TB, c Cluster, opts WorkloadOptions) *Workload {
 	for i := 0; i < opts.Sessions; i++ {
 		order := Rotate(addrs, i)
 		if len(opts.Home) > 0 {
-			home := c.ClientAddr(opts.Home[i%len(opts.Home)])
+			id := opts.Home[i%len(opts.Home)]
+			home := c.ClientAddr(id)
 			order = []string{home}
 			for _, a := range addrs {
-				if a != home {
+				if a != home && !slices.Contains(opts.StayHome, id) {
 					order = append(order, a)
 				}
 			}

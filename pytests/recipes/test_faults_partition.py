@@ -7,7 +7,6 @@ member catches up. No write may be lost or applied twice on the way."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from typing import Any
 
@@ -134,14 +133,12 @@ def test_config_readers_converge_across_partition_and_heal(fresh: Any, clients_o
         zk.DataWatch("/config", s.add_config)
     cut = ens.followers[0]
     last = 30
-    healed = threading.Event()
     for seq in range(1, last + 1):
         if seq == 10:
             ens.partition(cut)
         if seq == 20:
             wait_until(lambda: not cut.serving, "the cut-off member to stop serving")
             ens.heal()
-            healed.set()
         writer.retry(writer.set, "/config", json.dumps({"seq": seq}).encode())
     ens.wait_ready()
     for i, s in enumerate(seen):

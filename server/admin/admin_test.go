@@ -52,13 +52,24 @@ func TestFreshServer(t *testing.T) {
 		`Zxid: 0x0`,
 		`Mode: standalone`,
 		`Node count: 5`)
-	// The storage directory holds what the storage wrote at its start.
-	size := strconv.FormatInt(osDirSize(dir), 10)
+	// The storage directory holds what the storage wrote at its start
+	// (its first snapshot may still be on its way: conf is compared with
+	// the size measured on both sides of it, once they agree).
+	var size, conf string
+	for i := 0; i < 50; i++ {
+		before := osDirSize(dir)
+		conf = word(t, addr, "conf")
+		if osDirSize(dir) == before {
+			size = strconv.FormatInt(before, 10)
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	require.NotEqual(t, "0", size)
 	require.Equal(t, "clientPort="+port+"\nsecureClientPort=-1\n"+
 		"dataDir="+dir+"\ndataDirSize="+size+"\ndataLogDir="+dir+"\ndataLogSize="+size+"\n"+
 		"tickTime=2000\nmaxClientCnxns=60\nminSessionTimeout=4000\nmaxSessionTimeout=40000\n"+
-		"clientPortListenBacklog=-1\nserverId=0\n", word(t, addr, "conf"))
+		"clientPortListenBacklog=-1\nserverId=0\n", conf)
 	matchLines(t, "cons", lines(t, word(t, addr, "cons")),
 		` `+reAddr+`\[0\]\(queued=0,recved=1,sent=0\)`, ``)
 	matchLines(t, "dump", lines(t, word(t, addr, "dump")),

@@ -87,7 +87,10 @@ func TestZkitEnsembleTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Ops == 0 || res.Errors != 0 || len(res.ServerCPUByPID) != 3 || res.ServerCPU <= 0 {
+	// Server CPU comes from /proc in clock ticks (10 ms): on a loaded
+	// machine a short window may see none, so only its presence per
+	// member is checked here.
+	if res.Ops == 0 || res.Errors != 0 || len(res.ServerCPUByPID) != 3 || res.ServerCPU < 0 {
 		t.Fatalf("set on the ensemble: %+v", res)
 	}
 	t.Logf("set x6: %.0f ops/s, %.1f µs CPU/op (per member %s)", res.OpsPerSec, res.ServerCPUPerOp, fmtPerMember(res))

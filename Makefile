@@ -1,8 +1,8 @@
 # zkit — a ZooKeeper-compatible coordination server in Go, and its Python kit.
 #
-#   make demo    set up, build, start a server and run the kazoo tutorial
+#   make demo    set up, build, start a local 3-member ensemble and run the kazoo tutorial
 #   make test    set up and run every Go and Python test
-#   make bench   zkit against Apache ZooKeeper, side by side (~15 min; see BENCHMARKS.md)
+#   make bench   zkit against Apache ZooKeeper, side by side (~20 min; see BENCHMARKS.md)
 
 GO      ?= go
 VENV    := .venv
@@ -46,7 +46,7 @@ test: deps build vet gotest bench-smoke pytest
 bench-smoke: build
 	scripts/bench.sh smoke
 
-# Not part of test: takes ~15 minutes. BENCH_FLAGS="--rounds 5 ..." passes
+# Not part of test: takes ~20 minutes. BENCH_FLAGS="--rounds 5 ..." passes
 # flags to `zkit bench suite`; results go to bin/bench-results/latest/.
 bench: build
 	scripts/bench.sh suite

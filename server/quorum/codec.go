@@ -29,14 +29,45 @@ const maxFrame = 512 << 20
 // carry entries hold them as a count and (zxid, buffer) pairs, and a SNAP
 // adds the snapshot bytes after them.
 func encodePacket(m *zab.Message, snapshot []byte) []byte {
-	e := jute.NewEncoder(make([]byte, 4, 64))
-	e.Int(int32(m.Type))
-	e.Long(m.Zxid)
-	e.Buffer(packetData(m, snapshot))
-	e.Int(-1) // authinfo: none
-	b := e.Bytes()
-	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
-	return b
+	return appendPacket(make([]byte, 0, 64), m, snapshot)
+}
+
+// appendPacket appends the frame encodePacket returns to dst, encoding the
+// entries of a PROPOSAL (and the like) in place, with no buffer between.
+func appendPacket(dst []byte, m *zab.Message, snapshot []byte) []byte {
+	start := len(dst)
+	dst = append(dst, 0, 0, 0, 0)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(m.Type))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(m.Zxid))
+	switch m.Type {
+	case zab.MsgProposal, zab.MsgInform, zab.MsgDiff, zab.MsgTrunc, zab.MsgSnap:
+		at := len(dst)
+		dst = append(dst, 0, 0, 0, 0)
+		dst = binary.BigEndian.AppendUint32(dst, uint32(len(m.Entries)))
+		for i := range m.Entries {
+			en := &m.Entries[i]
+			dst = binary.BigEndian.AppendUint64(dst, uint64(en.Zxid))
+			dst = appendBuffer(dst, en.Data)
+		}
+		if m.Type == zab.MsgSnap {
+			dst = appendBuffer(dst, snapshot)
+		}
+		binary.BigEndian.PutUint32(dst[at:], uint32(len(dst)-at-4))
+	default:
+		dst = appendBuffer(dst, packetData(m, snapshot))
+	}
+	dst = binary.BigEndian.AppendUint32(dst, 0xffffffff) // authinfo: none
+	binary.BigEndian.PutUint32(dst[start:], uint32(len(dst)-start-4))
+	return dst
+}
+
+// appendBuffer appends a jute buffer: a length, or -1 for nil, then the bytes.
+func appendBuffer(dst, b []byte) []byte {
+	if b == nil {
+		return binary.BigEndian.AppendUint32(dst, 0xffffffff)
+	}
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(b)))
+	return append(dst, b...)
 }
 
 func packetData(m *zab.Message, snapshot []byte) []byte {
@@ -161,7 +192,10 @@ func decodeNotification(b []byte) (zab.Message, error) {
 }
 
 // readFrame reads a length-prefixed frame.
-func readFrame(r io.Reader) ([]byte, error) {
+func readFrame(r io.Reader) ([]byte, error) { return readFrameInto(r, nil) }
+
+// readFrameInto reads a length-prefixed frame into buf when it fits.
+func readFrameInto(r io.Reader, buf []byte) ([]byte, error) {
 	var lb [4]byte
 	if _, err := io.ReadFull(r, lb[:]); err != nil {
 		return nil, err
@@ -170,7 +204,12 @@ func readFrame(r io.Reader) ([]byte, error) {
 	if n > maxFrame {
 		return nil, fmt.Errorf("frame of %d bytes is too large", n)
 	}
-	b := make([]byte, n)
+	var b []byte
+	if int(n) <= cap(buf) {
+		b = buf[:n]
+	} else {
+		b = make([]byte, n)
+	}
 	_, err := io.ReadFull(r, b)
 	return b, err
 }

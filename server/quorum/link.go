@@ -1,19 +1,33 @@
 package quorum
 
 import (
-	"bufio"
 	"net"
 	"sync"
+	"sync/atomic"
+
+	"zkit/server/zab"
 )
 
+// maxSpare bounds the output buffer a frameConn keeps for reuse once it
+// was written: a burst (a sync stream) must not pin its size.
+const maxSpare = 1 << 20
+
 // frameConn writes frames from a queue with one writer goroutine and
-// batches whatever queued up while the last write was in flight.
+// batches whatever queued up while the last write was in flight. Frames
+// are encoded straight into the pending output buffer, which the writer
+// sends with one write and hands back for reuse.
 type frameConn struct {
-	nc     net.Conn
-	mu     sync.Mutex
-	buf    []any // []byte frames, or func() []byte built when their turn comes
+	nc net.Conn
+	mu sync.Mutex
+	// items holds what must go out before out: byte runs and frames built
+	// when their turn comes (func() []byte), or the close mark. It is
+	// empty but for a SNAP or a close.
+	items  []any
+	out    []byte // frames queued after items
+	spare  []byte // the buffer the writer last sent, for the next batch
 	wake   chan struct{}
 	closed chan struct{}
+	dead   atomic.Bool
 	once   sync.Once
 }
 
@@ -26,7 +40,27 @@ func newFrameConn(nc net.Conn) *frameConn {
 	return c
 }
 
-func (c *frameConn) send(frame []byte) { c.queue(frame) }
+// send queues an encoded frame.
+func (c *frameConn) send(frame []byte) {
+	if c.dead.Load() {
+		return
+	}
+	c.mu.Lock()
+	c.out = append(c.out, frame...)
+	c.mu.Unlock()
+	c.signal()
+}
+
+// sendPacket encodes a quorum packet into the queue.
+func (c *frameConn) sendPacket(m *zab.Message, snapshot []byte) {
+	if c.dead.Load() {
+		return
+	}
+	c.mu.Lock()
+	c.out = appendPacket(c.out, m, snapshot)
+	c.mu.Unlock()
+	c.signal()
+}
 
 // sendFunc queues a frame built only when the writer reaches it, so a large
 // one (a snapshot) is made off the caller's goroutine yet keeps its place.
@@ -34,8 +68,16 @@ func (c *frameConn) sendFunc(f func() []byte) { c.queue(f) }
 
 func (c *frameConn) queue(item any) {
 	c.mu.Lock()
-	c.buf = append(c.buf, item)
+	if len(c.out) > 0 {
+		c.items = append(c.items, c.out)
+		c.out = nil
+	}
+	c.items = append(c.items, item)
 	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *frameConn) signal() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -49,7 +91,6 @@ func (c *frameConn) closeAfterFlush() { c.queue(closeMark{}) }
 type closeMark struct{}
 
 func (c *frameConn) writeLoop() {
-	w := bufio.NewWriterSize(c.nc, 64<<10)
 	for {
 		select {
 		case <-c.wake:
@@ -57,10 +98,10 @@ func (c *frameConn) writeLoop() {
 			return
 		}
 		c.mu.Lock()
-		frames := c.buf
-		c.buf = nil
+		items, out := c.items, c.out
+		c.items, c.out, c.spare = nil, c.spare, nil
 		c.mu.Unlock()
-		for _, item := range frames {
+		for _, item := range items {
 			var f []byte
 			switch it := item.(type) {
 			case []byte:
@@ -68,7 +109,6 @@ func (c *frameConn) writeLoop() {
 			case func() []byte:
 				f = it()
 			case closeMark:
-				_ = w.Flush()
 				c.close()
 				return
 			}
@@ -76,20 +116,30 @@ func (c *frameConn) writeLoop() {
 				c.close()
 				return
 			}
-			if _, err := w.Write(f); err != nil {
+			if _, err := c.nc.Write(f); err != nil {
 				c.close()
 				return
 			}
 		}
-		if err := w.Flush(); err != nil {
-			c.close()
-			return
+		if len(out) > 0 {
+			if _, err := c.nc.Write(out); err != nil {
+				c.close()
+				return
+			}
+		}
+		if cap(out) <= maxSpare {
+			c.mu.Lock()
+			if c.spare == nil {
+				c.spare = out[:0]
+			}
+			c.mu.Unlock()
 		}
 	}
 }
 
 func (c *frameConn) close() {
 	c.once.Do(func() {
+		c.dead.Store(true)
 		close(c.closed)
 		c.nc.Close()
 	})

@@ -92,6 +92,7 @@ type Peer struct {
 	fwdSyncs    []*pipeline.Request // forwarded syncs awaiting the leader's SYNC
 	revalidates map[int64][]func(bool, error)
 	leaderRepl  *leaderReplicator
+	syncScratch []uint64 // noteSynced's buffer
 
 	readOnly     bool      // serving read-only clients
 	lookingSince time.Time // when the member was first seen looking
@@ -240,8 +241,9 @@ func (p *Peer) noteSynced() {
 	if p.node.Role() != zab.Leading {
 		return
 	}
-	s := p.node.SyncedFollowers()
-	if old := *p.synced.Load(); !slices.Equal(old, s) {
+	p.syncScratch = p.node.AppendSyncedFollowers(p.syncScratch[:0])
+	if old := *p.synced.Load(); !slices.Equal(old, p.syncScratch) {
+		s := slices.Clone(p.syncScratch)
 		p.synced.Store(&s)
 	}
 }

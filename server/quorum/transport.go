@@ -355,7 +355,7 @@ func (t *Transport) sendQuorum(m zab.Message, snapshot []byte) {
 		if t.blocked[m.To] {
 			return
 		}
-		l.fc.send(encodePacket(&m, snapshot))
+		l.fc.sendPacket(&m, snapshot)
 		return
 	}
 	if m.Type == zab.MsgFollowerInfo || m.Type == zab.MsgObserverInfo {
@@ -388,7 +388,7 @@ func (t *Transport) openLink(m zab.Message) {
 		}
 		l := &qlink{id: m.Link, peer: m.To, fc: newFrameConn(nc)}
 		t.links[m.Link] = l
-		l.fc.send(encodePacket(&m, nil))
+		l.fc.sendPacket(&m, nil)
 		t.wg.Add(1)
 		go func() { defer t.wg.Done(); t.readLink(l, bufio.NewReaderSize(nc, 64<<10)) }()
 	}()
@@ -429,8 +429,11 @@ func (t *Transport) serveQuorum(nc net.Conn) {
 
 // readLink delivers a link's frames in order, then its end.
 func (t *Transport) readLink(l *qlink, r *bufio.Reader) {
+	// Frames are read into one reused buffer: decoding copies what it
+	// keeps, but for a SNAP's snapshot.
+	var buf []byte
 	for {
-		b, err := readFrame(r)
+		b, err := readFrameInto(r, buf)
 		if err != nil {
 			break
 		}
@@ -438,6 +441,11 @@ func (t *Transport) readLink(l *qlink, r *bufio.Reader) {
 		if err != nil {
 			t.log.Warn("bad quorum packet; closing the link", "peer", l.peer, "err", err)
 			break
+		}
+		if m.Type == zab.MsgSnap || cap(b) > maxSpare {
+			buf = nil
+		} else {
+			buf = b
 		}
 		t.mu.Lock()
 		if l.dead {

@@ -25,8 +25,8 @@ type Config struct {
 	ConnectRetry   int // ticks a learner waits for LEADERINFO before trying a new link
 	NotifyInterval int // ticks between election resends while nothing is heard (doubles)
 	MaxNotify      int // cap of the resend interval
-	// Window is how many committed entries stay in memory for DIFF; older
-	// learners get a SNAP.
+	// Window is how many committed entries stay in memory for DIFF (up to an
+	// eighth more between trims); older learners get a SNAP.
 	Window int
 }
 

@@ -55,6 +55,8 @@ type leaderState struct {
 	needRound    bool
 	markers      []marker
 	lastPing     int64
+	// order caches sorted(); nil after learners changed.
+	order []*peer
 	// For monitoring (info.go): when the epoch was established, and the
 	// sizes of the entries proposed since.
 	establishedTick int64
@@ -92,7 +94,7 @@ func (n *Node) sendLink(p *peer, m Message) {
 
 func (n *Node) dropLearner(p *peer) {
 	n.send(Message{Type: MsgDisconnect, To: p.id, Link: p.link})
-	delete(n.ld.learners, p.id)
+	n.ld.remove(p.id)
 }
 
 // countVoters counts the voters of the active configuration, this member
@@ -280,7 +282,7 @@ func (n *Node) stepLeader(m Message) {
 		return
 	}
 	if m.Type == MsgDisconnect {
-		delete(ld.learners, p.id)
+		ld.remove(p.id)
 		return
 	}
 	if m.Seq != p.recvSeq+1 {
@@ -326,6 +328,7 @@ func (n *Node) acceptLearner(m Message) {
 		n.send(Message{Type: MsgDisconnect, To: old.id, Link: old.link})
 	}
 	n.ld.learners[m.From] = p
+	n.ld.order = nil
 	if n.ld.epochDecided && p.acceptedEpoch > n.ld.epoch {
 		// The learner promised a newer epoch to a leader that never got
 		// established; it can never follow this one. Stepping down lets a
@@ -509,11 +512,23 @@ func (n *Node) leaderSendApp(m Message) error {
 
 // sorted returns the learners in id order, so that what the leader sends
 // does not depend on map iteration (the simulator replays seeds exactly).
+// The slice is shared until the learners change; callers must not modify
+// it (a change builds a new one, so iterating it while dropping learners
+// is safe).
 func (ld *leaderState) sorted() []*peer {
+	if ld.order != nil {
+		return ld.order
+	}
 	out := make([]*peer, 0, len(ld.learners))
 	for _, p := range ld.learners {
 		out = append(out, p)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	ld.order = out
 	return out
+}
+
+func (ld *leaderState) remove(id uint64) {
+	delete(ld.learners, id)
+	ld.order = nil
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"slices"
-	"sort"
 )
 
 // Membership is an ensemble configuration: who votes, who observes, and
@@ -159,13 +158,20 @@ func (n *Node) SyncedFollowers() []uint64 {
 	if n.ld == nil || !n.ld.established {
 		return nil
 	}
-	var out []uint64
+	return n.AppendSyncedFollowers(nil)
+}
+
+// AppendSyncedFollowers appends SyncedFollowers to dst.
+func (n *Node) AppendSyncedFollowers(dst []uint64) []uint64 {
+	if n.ld == nil || !n.ld.established {
+		return dst
+	}
 	for _, p := range n.ld.sorted() {
 		if !p.observer && p.phase == lpSynced {
-			out = append(out, p.id)
+			dst = append(dst, p.id)
 		}
 	}
-	return out
+	return dst
 }
 
 // lastConfigIn returns the newest configuration among the log entries
@@ -182,7 +188,8 @@ func (n *Node) lastConfigIn(from int64) *pendingConfig {
 
 // ackedBy is the highest zxid logged by a quorum of m's voters, or -1.
 func (n *Node) ackedBy(m *Membership) int64 {
-	var acks []int64
+	var buf [16]int64
+	acks := buf[:0]
 	if m.isVoter(n.cfg.ID) {
 		acks = append(acks, n.persisted)
 	}
@@ -195,8 +202,8 @@ func (n *Node) ackedBy(m *Membership) int64 {
 	if len(acks) < q {
 		return -1
 	}
-	sort.Slice(acks, func(i, j int) bool { return acks[i] > acks[j] })
-	return acks[q-1]
+	slices.Sort(acks)
+	return acks[len(acks)-q]
 }
 
 // countIn counts this member (if it votes in m) and the voting learners of

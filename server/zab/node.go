@@ -142,8 +142,11 @@ func (n *Node) emit(z int64) {
 	if z <= n.emitted {
 		return
 	}
-	for _, e := range n.log.between(n.emitted, z) {
-		e := e
+	es := n.log.between(n.emitted, z)
+	for i := range es {
+		e := es[i]
+		// Value is handed back once; the window keeps only the bytes.
+		es[i].Value = nil
 		n.rd.Committed = append(n.rd.Committed, Committed{Entry: &e})
 		if e.Config != nil {
 			n.activate(*e.Config)

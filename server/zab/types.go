@@ -125,7 +125,7 @@ type Entry struct {
 	Zxid int64
 	Data []byte
 	// Value is a decoded form the driver may attach when it proposes; it
-	// stays in memory and is handed back in Committed.
+	// stays in memory until it is handed back in Committed.
 	Value any
 	// Config is set on a reconfig entry: the configuration it makes
 	// active once committed. The driver sets it wherever entries enter

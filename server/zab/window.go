@@ -73,12 +73,14 @@ func (w *window) truncate(z int64) {
 // reset empties the window at a new base (a snapshot was installed).
 func (w *window) reset(base int64) { w.base, w.entries = base, nil }
 
-// trim keeps at most max entries, never dropping one after keep.
+// trim keeps max entries, never dropping one after keep. It lets the
+// window grow by an eighth over max before it drops down to max, so that
+// moving the entries down happens once per max/8 entries, not per call.
 func (w *window) trim(keep int64, max int) {
-	drop := len(w.entries) - max
-	if drop <= 0 {
+	if len(w.entries) <= max+max/8 {
 		return
 	}
+	drop := len(w.entries) - max
 	i := sort.Search(len(w.entries), func(i int) bool { return w.entries[i].Zxid > keep })
 	if drop > i {
 		drop = i

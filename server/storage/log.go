@@ -120,7 +120,7 @@ func (l *Log) write(b []byte) error {
 		return nil
 	}
 	start := time.Now()
-	if err := l.f.Sync(); err != nil {
+	if err := vfs.SyncHeld(l.f); err != nil {
 		return fmt.Errorf("syncing %s: %w", l.path, err)
 	}
 	l.c.stats.fsync(time.Since(start))

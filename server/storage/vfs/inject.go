@@ -187,6 +187,13 @@ func (f *injectFile) Sync() error {
 	return f.File.Sync()
 }
 
+func (f *injectFile) syncHeld() error {
+	if err := f.inj.MaybeFail(OpSync, f.Name()); err != nil {
+		return err
+	}
+	return SyncHeld(f.File)
+}
+
 func (f *injectFile) Truncate(size int64) error {
 	if err := f.inj.MaybeFail(OpTruncate, f.Name()); err != nil {
 		return err

@@ -97,6 +97,8 @@ func syncDir(dir string) error {
 // FileChannel.force(false), the same call).
 func (f osFile) Sync() error { return datasync(f.File) }
 
+func (f osFile) syncHeld() error { return datasyncHeld(f.File) }
+
 func (f osFile) Preallocate(off, n int64) error { return preallocate(f.File, off, n) }
 
 func (f osFile) Size() (int64, error) {

@@ -58,6 +58,18 @@ type FS interface {
 	SyncDir(dir string) error
 }
 
+// SyncHeld is f.Sync for the syncs of a hot path that syncs back to back
+// (the txn log's group commit): where the file system allows, the calling
+// thread keeps its Go scheduler processor through the sync instead of
+// handing it off, which costs the program far less CPU per sync (see
+// datasyncHeld). The durability contract is Sync's.
+func SyncHeld(f File) error {
+	if h, ok := f.(interface{ syncHeld() error }); ok {
+		return h.syncHeld()
+	}
+	return f.Sync()
+}
+
 // ErrCrashed is returned by every operation of a MemFS after its simulated
 // power loss: the process that was using it is, in effect, dead.
 var ErrCrashed = errors.New("vfs: file system crashed (simulated power loss)")

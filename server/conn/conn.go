@@ -26,6 +26,7 @@ type Conn struct {
 	srv      *Server
 	nc       net.Conn
 	out      *outbox
+	raw      rawWriter // the batch's non-blocking writes (tryFlush)
 	fifo     pipeline.FIFO
 	remoteIP string
 
@@ -58,6 +59,7 @@ var _ pipeline.Client = (*Conn)(nil)
 func newConn(s *Server, nc net.Conn) *Conn {
 	c := &Conn{srv: s, nc: nc, out: newOutbox(), ready: make(chan struct{}), closed: make(chan struct{})}
 	c.out.batch = func() bool { return s.deferFlush(c) }
+	c.raw.init(nc)
 	c.remoteIP = remoteIP(nc.RemoteAddr())
 	// Every connection carries its address as an "ip" identity
 	// (ServerCnxn adds it when the connection is made).
@@ -80,11 +82,12 @@ func remoteIP(a net.Addr) string {
 // SessionID implements watch.Watcher.
 func (c *Conn) SessionID() int64 { return c.session.Load() }
 
-// AuthIDs implements pipeline.Client.
+// AuthIDs implements pipeline.Client. The slice is shared: callers only
+// read it (addIDs replaces it rather than change it).
 func (c *Conn) AuthIDs() []proto.Id {
 	c.authMu.Lock()
 	defer c.authMu.Unlock()
-	return append([]proto.Id(nil), c.ids...)
+	return c.ids
 }
 
 // FIFO implements pipeline.Client.
@@ -157,6 +160,10 @@ func (c *Conn) serve() {
 		c.srv.logConnErr(c, err)
 		return
 	}
+	if c.raw.rc != nil {
+		c.srv.logConnErr(c, c.serveRaw(c.raw.rc, r))
+		return
+	}
 	for {
 		frame, err := c.readFrame(r)
 		if err != nil {
@@ -182,8 +189,8 @@ func (c *Conn) readFrame(r *bufio.Reader) ([]byte, error) {
 }
 
 func (c *Conn) readBody(r *bufio.Reader, n int32) ([]byte, error) {
-	if n < 0 || int(n) > c.srv.cfg.MaxBuffer {
-		return nil, fmt.Errorf("len error: a message with advertised length %d is malformed or larger than jute.maxbuffer=%d", n, c.srv.cfg.MaxBuffer)
+	if err := c.checkLen(n); err != nil {
+		return nil, err
 	}
 	buf := make([]byte, n)
 	if _, err := io.ReadFull(r, buf); err != nil {
@@ -191,6 +198,13 @@ func (c *Conn) readBody(r *bufio.Reader, n int32) ([]byte, error) {
 	}
 	c.srv.Stats.PacketsReceived.Add(1)
 	return buf, nil
+}
+
+func (c *Conn) checkLen(n int32) error {
+	if n < 0 || int(n) > c.srv.cfg.MaxBuffer {
+		return fmt.Errorf("len error: a message with advertised length %d is malformed or larger than jute.maxbuffer=%d", n, c.srv.cfg.MaxBuffer)
+	}
+	return nil
 }
 
 // handshake reads the first frame: a four-letter word, or a ConnectRequest.
@@ -362,7 +376,7 @@ func (c *Conn) handle(frame []byte) error {
 	c.srv.proc.Submit(&pipeline.Request{
 		Client: c, Session: id, Xid: h.Xid, Op: h.Type, Body: body, IDs: c.AuthIDs(),
 	})
-	if err := c.out.flushDirect(c.nc); err != nil {
+	if err := c.out.flushDirect(c.nc, &c.raw); err != nil {
 		return err
 	}
 	return nil
@@ -404,14 +418,7 @@ func (c *Conn) addAuth(xid int32, body []byte) error {
 		c.Close()
 		return nil
 	}
-	c.authMu.Lock()
-	for _, id := range ids {
-		if !containsID(c.ids, id) {
-			c.ids = append(c.ids, id)
-		}
-	}
-	sortAuthIDs(c.ids)
-	c.authMu.Unlock()
+	c.addIDs(ids)
 	c.Reply(xid, 0, proto.ErrOK, nil)
 	return nil
 }

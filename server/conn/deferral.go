@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"syscall"
+	"unsafe"
 )
 
 // A deferral lets one goroutine that produces many replies at once — the
@@ -63,7 +64,7 @@ func (c *Conn) tryFlush() {
 		c.out.wakeWriter()
 		return
 	}
-	n, err := tryWrite(c.nc, data)
+	n, err := c.raw.tryWrite(data)
 	if err != nil {
 		c.out.putBack(data[n:])
 		c.out.wakeWriter() // the writer meets the error and closes
@@ -82,23 +83,60 @@ func (c *Conn) tryFlush() {
 // errWouldBlock is tryWrite's answer when the socket buffer is full.
 var errWouldBlock = errors.New("would block")
 
-// tryWrite makes one non-blocking write attempt. It returns how much was
-// written; a full socket buffer is not an error.
-func tryWrite(nc net.Conn, b []byte) (int, error) {
+// rawWriter makes one non-blocking write attempt at a time on a socket,
+// with nothing allocated per write: only the goroutine whose turn it is to
+// write (outbox.take) uses it.
+type rawWriter struct {
+	rc  syscall.RawConn // nil: not a plain socket (TLS)
+	fn  func(fd uintptr) bool
+	b   []byte
+	n   int
+	err error
+}
+
+func (w *rawWriter) init(nc net.Conn) {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
-		return 0, errWouldBlock
+		return
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return 0, err
+		return
 	}
-	var n int
-	var werr error
-	err = rc.Write(func(fd uintptr) bool {
-		n, werr = syscall.Write(int(fd), b)
+	w.rc = rc
+	w.fn = func(fd uintptr) bool {
+		w.n, w.err = rawIO(syscall.SYS_WRITE, fd, w.b)
 		return true // one attempt: never wait for the socket
-	})
+	}
+}
+
+// rawIO is a read or write system call on a non-blocking socket, made
+// without telling the scheduler: it cannot block, and a call the
+// scheduler is told about costs more, and after 20 µs (a write that
+// wakes the peer can be preempted inside the kernel) hands the goroutine's
+// processor to another thread and keeps the scheduler's monitor waking
+// every 20 µs.
+func rawIO(trap, fd uintptr, b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	n, _, e := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), nil
+}
+
+// tryWrite makes one non-blocking write attempt. It returns how much was
+// written; a full socket buffer is not an error.
+func (w *rawWriter) tryWrite(b []byte) (int, error) {
+	if w.rc == nil {
+		return 0, errWouldBlock
+	}
+	w.b = b
+	err := w.rc.Write(w.fn)
+	n, werr := w.n, w.err
+	w.b, w.n, w.err = nil, 0, nil
 	if err != nil {
 		return 0, err
 	}

@@ -149,7 +149,7 @@ func (o *outbox) hold() { o.held.Store(true) }
 // flushDirect releases the outbox and writes what is queued on the
 // caller's goroutine, unless the writer is busy or a close is pending, in
 // which case the writer is woken to do it.
-func (o *outbox) flushDirect(w io.Writer) error {
+func (o *outbox) flushDirect(w io.Writer, raw *rawWriter) error {
 	o.held.Store(false)
 	o.mu.Lock()
 	if o.writing || o.closing || len(o.buf) == 0 {
@@ -166,7 +166,12 @@ func (o *outbox) flushDirect(w io.Writer) error {
 		o.wakeWriter()
 		return nil
 	}
-	_, err := w.Write(data)
+	// A reply usually fits the socket buffer: one non-blocking attempt,
+	// then, for what did not fit, a write that waits.
+	n, err := raw.tryWrite(data)
+	if n < len(data) && (err == nil || err == errWouldBlock) {
+		_, err = w.Write(data[n:])
+	}
 	if o.done(data) {
 		o.wakeWriter()
 	}

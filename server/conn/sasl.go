@@ -66,15 +66,18 @@ func (c *Conn) sasl(xid int32, body []byte) error {
 }
 
 // addIDs adds identities to the connection, in ZooKeeper's order.
+// The slice is replaced, never changed in place: AuthIDs hands it out.
 func (c *Conn) addIDs(ids []proto.Id) {
 	c.authMu.Lock()
 	defer c.authMu.Unlock()
+	next := append(make([]proto.Id, 0, len(c.ids)+len(ids)), c.ids...)
 	for _, id := range ids {
-		if !containsID(c.ids, id) {
-			c.ids = append(c.ids, id)
+		if !containsID(next, id) {
+			next = append(next, id)
 		}
 	}
-	sortAuthIDs(c.ids)
+	sortAuthIDs(next)
+	c.ids = next
 }
 
 // enforceAuth refuses a request from a connection with no identity of an

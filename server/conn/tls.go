@@ -51,14 +51,7 @@ func (c *Conn) startTLS() error {
 		c.srv.TLSStats.Failed.Add(1)
 		return &tlsError{errors.New("authentication of the client certificate failed")}
 	}
-	c.authMu.Lock()
-	for _, id := range ids {
-		if !containsID(c.ids, id) {
-			c.ids = append(c.ids, id)
-		}
-	}
-	sortAuthIDs(c.ids)
-	c.authMu.Unlock()
+	c.addIDs(ids)
 	return nil
 }
 

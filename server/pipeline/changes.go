@@ -124,12 +124,19 @@ func (c *changes) ephemeralsOf(session int64) []string {
 type view struct {
 	c     *changes
 	zxid  int64
-	local map[string]*record
+	local map[string]*record // added by path, once it is long (lookup)
 	added []*record
+	first [2]*record // added's storage for the common short case
+}
+
+func newView(c *changes, zxid int64) *view {
+	v := &view{c: c, zxid: zxid}
+	v.added = v.first[:0]
+	return v
 }
 
 func (v *view) get(path string) *record {
-	if r, ok := v.local[path]; ok {
+	if r := v.lookup(path); r != nil {
 		if !r.exists {
 			return nil
 		}
@@ -138,14 +145,37 @@ func (v *view) get(path string) *record {
 	return v.c.get(path)
 }
 
+// viewScanMax is how many changes a view looks through one by one before it
+// indexes them: most transactions change one or two znodes, and a map for
+// those would be an allocation per write.
+const viewScanMax = 8
+
+// lookup returns the view's own latest record for path, if any.
+func (v *view) lookup(path string) *record {
+	if v.local != nil {
+		return v.local[path]
+	}
+	for i := len(v.added) - 1; i >= 0; i-- {
+		if v.added[i].path == path {
+			return v.added[i]
+		}
+	}
+	return nil
+}
+
 // put records a change made by the transaction being prepared.
 func (v *view) put(r *record) {
 	r.zxid = v.zxid
-	if v.local == nil {
-		v.local = map[string]*record{}
-	}
-	v.local[r.path] = r
 	v.added = append(v.added, r)
+	switch {
+	case v.local != nil:
+		v.local[r.path] = r
+	case len(v.added) > viewScanMax:
+		v.local = make(map[string]*record, 2*len(v.added))
+		for _, a := range v.added {
+			v.local[a.path] = a // later records win, as lookup's do
+		}
+	}
 }
 
 func (r *record) clone() *record {

@@ -55,7 +55,7 @@ func (p *preparer) prepare(req *Request) Entry {
 		}
 	}
 	hdrType := req.Op
-	v := &view{c: p.ch, zxid: p.zxid + 1}
+	v := newView(p.ch, p.zxid+1)
 	body, err := p.prepOp(v, req, req.Op, req.Body)
 	if err != nil {
 		hdrType = proto.OpError
@@ -525,7 +525,7 @@ func (p *preparer) multi(v *view, req *Request, mr *proto.MultiRequest) (proto.R
 
 func (p *preparer) closeSession(req *Request) Entry {
 	paths := p.ch.ephemeralsOf(req.Session)
-	v := &view{c: p.ch, zxid: p.zxid + 1}
+	v := newView(p.ch, p.zxid+1)
 	for _, path := range paths {
 		parentPath, _ := proto.ParentPath(path)
 		if parent := v.get(parentPath); parent != nil {

@@ -2,6 +2,7 @@ package quorum
 
 import (
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -97,6 +98,11 @@ func (c *frameConn) writeLoop() {
 		case <-c.closed:
 			return
 		}
+		// Woken by the first frame of a pass, let the sender (the member's
+		// loop, often runnable on this processor) queue the rest of it —
+		// a proposal's COMMIT after the previous one's, the frames of the
+		// next Ready — so that one write carries them all.
+		runtime.Gosched()
 		c.mu.Lock()
 		items, out := c.items, c.out
 		c.items, c.out, c.spare = nil, c.spare, nil

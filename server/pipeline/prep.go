@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"time"
@@ -331,7 +332,9 @@ func (p *preparer) create(v *view, req *Request, op proto.Op, cr *proto.CreateRe
 		return nil, err
 	}
 	newCversion := parent.cversion + 1
-	txn := &proto.CreateTxn{Form: proto.OpCreate, Path: path, Data: cr.Data, ACL: acl, ParentCVersion: newCversion}
+	// The znode keeps its data for its life: an exact copy, so that it does
+	// not pin the whole request frame it was decoded from.
+	txn := &proto.CreateTxn{Form: proto.OpCreate, Path: path, Data: bytes.Clone(cr.Data), ACL: acl, ParentCVersion: newCversion}
 	owner := int64(0)
 	switch {
 	case op == proto.OpCreateContainer:
@@ -443,7 +446,7 @@ func (p *preparer) setData(v *view, req *Request, sr *proto.SetDataRequest) (pro
 	nr.version = version
 	nr.dataLen = len(sr.Data)
 	v.put(nr)
-	return &proto.SetDataRequest{Path: sr.Path, Data: sr.Data, Version: version}, nil
+	return &proto.SetDataRequest{Path: sr.Path, Data: bytes.Clone(sr.Data), Version: version}, nil
 }
 
 func (p *preparer) setACL(v *view, req *Request, sr *proto.SetACLRequest) (proto.Record, error) {

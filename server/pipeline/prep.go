@@ -174,15 +174,25 @@ func (p *preparer) reconfig(v *view, req *Request, rr *proto.ReconfigRequest) (p
 	if node == nil {
 		return nil, proto.ErrNoNode
 	}
-	if node.zxid != -1 {
-		return nil, proto.ErrReconfigInProgress
-	}
 	var current []byte
-	p.ch.db.Read(func(t *tree.Tree) {
-		if n := t.Get(tree.ConfigPath); n != nil {
-			current = append([]byte(nil), n.Data...)
+	if node.zxid != -1 {
+		// A reconfig in flight is in progress until its configuration is
+		// active: ZooKeeper's check compares the last seen and the active
+		// QuorumVerifier, and the leader activates at commit
+		// (Leader.tryToCommit), before the learners hear of it, which may
+		// be before this member applies it. From then on the active
+		// configuration is the current one.
+		var active bool
+		if current, active = rc.Active(node.zxid); !active {
+			return nil, proto.ErrReconfigInProgress
 		}
-	})
+	} else {
+		p.ch.db.Read(func(t *tree.Tree) {
+			if n := t.Get(tree.ConfigPath); n != nil {
+				current = append([]byte(nil), n.Data...)
+			}
+		})
+	}
 	data, err := rc.Reconfig(rr, current, v.zxid)
 	if err != nil {
 		return nil, err

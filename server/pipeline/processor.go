@@ -24,6 +24,9 @@ type Forwarder interface {
 // (BADVERSION, BADARGUMENTS, NEWCONFIGNOQUORUM, ...).
 type Reconfigurer interface {
 	Reconfig(req *proto.ReconfigRequest, current []byte, zxid int64) ([]byte, error)
+	// Active reports whether the configuration a reconfig transaction
+	// made (its version: the zxid) is active, and the active one's text.
+	Active(zxid int64) ([]byte, bool)
 }
 
 type reconfigurerBox struct{ r Reconfigurer }

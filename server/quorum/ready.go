@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 
+	"zkit/server/config"
 	"zkit/server/jute"
 	"zkit/server/pipeline"
 	"zkit/server/proto"
@@ -28,6 +29,14 @@ func (p *Peer) processReady() {
 		if rd.AcceptedEpoch != nil || rd.CurrentEpoch != nil {
 			p.saveEpochs(rd.AcceptedEpoch, rd.CurrentEpoch)
 		}
+		var active *config.Quorum
+		if rd.Membership != nil {
+			// Active before the COMMIT goes out, as Leader.tryToCommit's
+			// processReconfig precedes commitAndActivate: a learner's
+			// client may have its reply and send the next reconfig, which
+			// must not find this one still in progress.
+			active = p.activeQuorum(rd.Membership)
+		}
 		if len(rd.Entries) > 0 {
 			p.be.Append(rd.Entries, func(z int64) { p.post(func() { p.node.Persisted(z) }) })
 		}
@@ -40,8 +49,8 @@ func (p *Peer) processReady() {
 		for _, m := range rd.Received {
 			p.received(m)
 		}
-		if rd.Membership != nil {
-			p.onMembership(rd.Membership)
+		if active != nil {
+			p.onMembership(rd.Membership, *active)
 		}
 		if rd.Role != nil {
 			p.onRole(rd.Role)

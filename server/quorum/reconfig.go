@@ -114,17 +114,23 @@ func addrsOf(q config.Quorum, self uint64) map[uint64]Addrs {
 // Servers returns the active configuration, with addresses.
 func (p *Peer) Servers() config.Quorum { return p.servers.Load().Clone() }
 
-// onMembership takes a configuration the protocol made active: remember
-// it (in memory and on disk, to restart with it), reach its servers, and
-// rewrite /zookeeper/config when no transaction did (a first leader's
-// version, ZOOKEEPER-1783).
-func (p *Peer) onMembership(m *zab.Membership) {
+// activeQuorum publishes a configuration the protocol made active, with
+// addresses, as Servers' answer.
+func (p *Peer) activeQuorum(m *zab.Membership) *config.Quorum {
 	q, ok := m.Detail.(config.Quorum)
 	if !ok {
 		q = p.regroup(m)
 	}
 	q.Version = m.Version
 	p.servers.Store(&q)
+	return &q
+}
+
+// onMembership takes a configuration the protocol made active, once
+// published: remember it on disk (to restart with it), reach its servers,
+// and rewrite /zookeeper/config when no transaction did (a first leader's
+// version, ZOOKEEPER-1783).
+func (p *Peer) onMembership(m *zab.Membership, q config.Quorum) {
 	p.tr.SetPeers(addrsOf(q, p.cfg.ID))
 	if err := p.be.SaveDynamicConfig([]byte(q.DynamicString())); err != nil {
 		p.log.Error("cannot save the active configuration", "version", zxidHex(q.Version), "err", err)
@@ -192,6 +198,15 @@ func (p *Peer) learnServers(data []byte) {
 
 // reconfigurer is the leader's part of PrepRequestProcessor's reconfig.
 type reconfigurer struct{ p *Peer }
+
+// Active implements pipeline.Reconfigurer.
+func (r reconfigurer) Active(zxid int64) ([]byte, bool) {
+	q := r.p.servers.Load()
+	if q.Version < zxid {
+		return nil, false
+	}
+	return []byte(q.DynamicString()), true
+}
 
 // Reconfig implements pipeline.Reconfigurer.
 func (r reconfigurer) Reconfig(req *proto.ReconfigRequest, current []byte, zxid int64) ([]byte, error) {

@@ -154,6 +154,19 @@ func TestAdminAgainstApache(t *testing.T) {
 			continue // run below, after the reads
 		}
 		a, z := ask(name)
+		if b, ok := a["expiry_time_to_session_ids"].(map[string]any); ok {
+			// Apache's ExpiryQueue.update takes a touched session out of
+			// its old bucket but leaves the emptied set in the map until
+			// poll() reaches its time: whether the answer shows one
+			// depends on when the clients' pings fell. zkit drops a bucket
+			// with its last session; the sessions in buckets are compared
+			// below.
+			for exp, ids := range b {
+				if l, ok := ids.([]any); ok && len(l) == 0 {
+					delete(b, exp)
+				}
+			}
+		}
 		as, zsh := shapeOf(a), shapeOf(z)
 		switch name {
 		case "monitor":
@@ -209,7 +222,9 @@ func TestAdminAgainstApache(t *testing.T) {
 		case "watches", "watches_by_path", "dump":
 			for k := range a {
 				if k == "expiry_time_to_session_ids" {
-					require.Len(t, z[k], len(a[k].(map[string]any)))
+					// The buckets' times differ; which sessions share one
+					// must not.
+					require.Equal(t, rename(apIDs, buckets(a[k])), rename(zkIDs, buckets(z[k])), "%s %s", name, k)
 					continue
 				}
 				require.Equal(t, rename(apIDs, a[k]), rename(zkIDs, z[k]), "%s %s", name, k)
@@ -260,6 +275,16 @@ func TestAdminAgainstApache(t *testing.T) {
 			}
 		})
 	}
+}
+
+// buckets lists the session sets of an expiry_time_to_session_ids object
+// without their times.
+func buckets(v any) []any {
+	var out []any
+	for _, ids := range v.(map[string]any) {
+		out = append(out, ids)
+	}
+	return out
 }
 
 // sortArrays sorts every array of strings in v (Apache lists sets in hash

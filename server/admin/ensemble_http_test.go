@@ -148,6 +148,7 @@ func TestHTTPOnEnsemble(t *testing.T) {
 		for _, name := range ensembleCommands {
 			a := getJSON(t, apURL+"/"+name)
 			z := getJSON(t, zkm[role].AdminURL()+"/"+name)
+			admin.DropEmptyBuckets(a) // timing-dependent in Apache's dump
 			require.Equal(t, admin.ShapeOfForTest(a), admin.ShapeOfForTest(z), "%s %s:\napache %v\nzkit   %v", role, name, a, z)
 		}
 		for _, name := range []string{"leader", "is_read_only", "observers", "hash", "ruok", "watch_summary"} {

@@ -17,6 +17,7 @@ func HTTPGetForTest(t *testing.T, url string) (int, http.Header, []byte) {
 var (
 	DecodeJSONForTest      = decodeJSON
 	ShapeOfForTest         = shapeOf
+	DropEmptyBuckets       = dropEmptyBuckets
 	ScrapeForTest          = scrape
 	ApacheFamiliesForTest  = apacheFamilies
 	CompareWithApacheTypes = compareWithApache

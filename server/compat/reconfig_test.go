@@ -186,10 +186,13 @@ func freeAddr(t *testing.T) string {
 
 func TestReconfigAgainstApache(t *testing.T) {
 	digest := superDigestOf("super:secret")
+	// Short ticks keep the run quick; a syncLimit of 20 ticks (4 s) keeps
+	// a loaded machine's stalls from cutting a learner off its leader
+	// (LearnerHandler's socket timeout is syncLimit ticks), on both sides.
 	ap := oracle.StartEnsemble(t, 3, oracle.Options{TickTime: 200, Config: map[string]string{
-		"reconfigEnabled": "true", "DigestAuthenticationProvider.superDigest": digest,
+		"reconfigEnabled": "true", "DigestAuthenticationProvider.superDigest": digest, "syncLimit": "20",
 	}})
-	zs, err := ensemble.Start(ensemble.Config{ReconfigEnabled: true, SuperDigest: digest, TickTime: 200 * time.Millisecond})
+	zs, err := ensemble.Start(ensemble.Config{ReconfigEnabled: true, SuperDigest: digest, TickTime: 200 * time.Millisecond, SyncLimit: 20})
 	require.NoError(t, err)
 	t.Cleanup(zs.Close)
 	require.NoError(t, zs.WaitReady(10*time.Second))

@@ -336,6 +336,8 @@ type R struct {
 	clients  []*C
 	sessions map[int64]string
 	nsess    int
+	// deferEvents leaves notifications to the next Events (Background).
+	deferEvents bool
 }
 
 // P returns a path under the scenario's root.
@@ -435,6 +437,9 @@ func (c *C) wait(ch <-chan zkclient.Reply, d time.Duration) (rep zkclient.Reply,
 // the acting client arrived before its reply; the others are fenced by a
 // read on each.
 func (r *R) settle(acting *C, e *Entry) {
+	if r.deferEvents {
+		return
+	}
 	for _, c := range r.clients {
 		if c != acting {
 			c.barrier()
@@ -449,6 +454,16 @@ func (r *R) Events(what string) *Entry {
 	e := &Entry{Title: "events after " + what, evKind: evSomeTxn}
 	r.settle(nil, e)
 	return r.add(e)
+}
+
+// Background runs steps that set the server's own background work going
+// (a container reaper, a TTL): their notifications may come while a step
+// is still being settled or after, as the reaper's timer falls, so they
+// are all left to the next Events.
+func (r *R) Background(steps func()) {
+	r.deferEvents = true
+	defer func() { r.deferEvents = false }()
+	steps()
 }
 
 // WaitGone polls (unrecorded) until path no longer exists, at most max.

@@ -251,8 +251,8 @@ func TestContainersAndTTLReaped(t *testing.T) {
 		c.Create(r.P("cont/kid"), "", open, proto.ModePersistent)
 		w.Exists(r.P("cont"), true)
 		w.GetChildren(r.P(""), true)
-		c.Delete(r.P("cont/kid"), -1)
-		r.WaitGone(c, r.P("cont"), 5*time.Second)
+		r.Background(func() { c.Delete(r.P("cont/kid"), -1) })
+		r.WaitGone(c, r.P("cont"), 15*time.Second)
 		r.Events("cont was reaped")
 		c.Exists(r.P("cont"), false)
 		c.Exists(r.P("never"), false)
@@ -262,12 +262,14 @@ func TestContainersAndTTLReaped(t *testing.T) {
 		c.Create(r.P("flag"), "", open, proto.ModeContainer)
 		c.Create(r.P("flag/kid"), "", open, proto.ModePersistent)
 		c.Delete(r.P("flag/kid"), -1)
-		// A TTL node that is left alone; one that has a child.
-		c.CreateTTL(r.P("ttl"), "", open, proto.ModePersistentWithTTL, 300)
-		c.CreateTTL(r.P("ttlkid"), "", open, proto.ModePersistentWithTTL, 300)
+		// A TTL node that is left alone; one that has a child. The TTL
+		// leaves the watch below ample time to be set before the reaper
+		// may take the node, even on a loaded machine.
+		c.CreateTTL(r.P("ttl"), "", open, proto.ModePersistentWithTTL, 2000)
+		c.CreateTTL(r.P("ttlkid"), "", open, proto.ModePersistentWithTTL, 2000)
 		c.Create(r.P("ttlkid/k"), "", open, proto.ModePersistent)
 		w.Exists(r.P("ttl"), true)
-		r.WaitGone(c, r.P("ttl"), 5*time.Second)
+		r.WaitGone(c, r.P("ttl"), 15*time.Second)
 		r.Events("ttl was reaped")
 		// Wait for the create-flag container too, if it were one.
 		time.Sleep(300 * time.Millisecond)

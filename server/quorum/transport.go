@@ -427,6 +427,43 @@ func (t *Transport) serveQuorum(nc net.Conn) {
 	t.readLink(l, r)
 }
 
+// deliverLink hands one of a link's messages to the driver, waiting while
+// the inbox is full: a follower that falls behind the leader (the leader
+// commits with the other followers) is slowed down through TCP, as
+// Apache's learners are, instead of losing messages and resyncing. It
+// reports false once the link is dead or the transport closed. The check
+// and the send happen under the lock, so nothing of a link follows its
+// disconnect.
+func (t *Transport) deliverLink(l *qlink, m zab.Message, snap []byte) bool {
+	t.mu.Lock()
+	l.seq++ // only readLink numbers the link's messages, in order
+	m.From, m.To, m.Link, m.Seq = l.peer, t.id, l.id, l.seq
+	t.mu.Unlock()
+	in := Inbound{Msg: m, Snapshot: snap}
+	for wait := 50 * time.Microsecond; ; {
+		t.mu.Lock()
+		if l.dead || t.closed {
+			t.mu.Unlock()
+			return false
+		}
+		if t.blocked[l.peer] {
+			t.mu.Unlock()
+			return true // an in-process partition drops it
+		}
+		select {
+		case t.inbox <- in:
+			t.mu.Unlock()
+			return true
+		default:
+		}
+		t.mu.Unlock()
+		time.Sleep(wait)
+		if wait < 5*time.Millisecond {
+			wait *= 2
+		}
+	}
+}
+
 // readLink delivers a link's frames in order, then its end.
 func (t *Transport) readLink(l *qlink, r *bufio.Reader) {
 	// Frames are read into one reused buffer: decoding copies what it
@@ -447,15 +484,9 @@ func (t *Transport) readLink(l *qlink, r *bufio.Reader) {
 		} else {
 			buf = b
 		}
-		t.mu.Lock()
-		if l.dead {
-			t.mu.Unlock()
+		if !t.deliverLink(l, m, snap) {
 			return
 		}
-		l.seq++
-		m.From, m.To, m.Link, m.Seq = l.peer, t.id, l.id, l.seq
-		t.deliverLocked(Inbound{Msg: m, Snapshot: snap})
-		t.mu.Unlock()
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -141,7 +141,10 @@ def test_members_die_with_their_parent(tmp_path):
         time.sleep(60)
         """
     )
-    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    # The killed parent cannot remove its ensemble's directory: it goes
+    # under tmp_path, which pytest manages.
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
     try:
         pids = [int(x) for x in p.stdout.readline().split()]
         assert len(pids) == 3 and all(alive(pid) for pid in pids)

@@ -73,8 +73,13 @@ def test_forked_child_fails_clearly_instead_of_hanging():
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_forked_child_may_use_process_mode():
     with zkit.Ensemble(1):  # the runtime is loaded in this process
-        out = _run_in_fork(lambda: zkit.Ensemble(1, mode="process").hosts)
+        out = _run_in_fork(_process_mode_hosts)
         assert out.startswith("ok: 127.0.0.1:"), out
+
+
+def _process_mode_hosts() -> str:
+    with zkit.Ensemble(1, mode="process") as e:  # closed: no member or directory outlives it
+        return e.hosts
 
 
 def _spawned_child(q) -> None:

@@ -92,10 +92,10 @@ func TestLogFailureStopsWithoutAcknowledging(t *testing.T) {
 // whose batch failed, and every write a client heard of survives.
 func TestPipelineFailStopOnSyncError(t *testing.T) {
 	mem := vfs.NewMem(false, 1)
-	var logSyncs atomic.Int64
+	var diskGone atomic.Bool
 	fs := vfs.Inject(mem, vfs.InjectorFunc(func(op vfs.Op, name string) error {
-		if op == vfs.OpSync && strings.Contains(name, "/log.") && logSyncs.Add(1) >= 4 {
-			return vfs.ErrInjected // from the 4th log sync on, the disk is gone
+		if op == vfs.OpSync && strings.Contains(name, "/log.") && diskGone.Load() {
+			return vfs.ErrInjected // from here on, every log sync fails
 		}
 		return nil
 	}))
@@ -106,12 +106,19 @@ func TestPipelineFailStopOnSyncError(t *testing.T) {
 	c := newClient(0x10, h)
 	n.proc.Register(0x10, c)
 	n.proc.Submit(&pipeline.Request{Client: c, Session: 0x10, Op: proto.OpCreateSession, Timeout: 30000, Handshake: true})
-	for xid := int32(1); xid <= 40; xid++ {
+	create := func(xid int32) {
 		body := encode(&proto.CreateRequest{Path: fmt.Sprintf("/f%d", xid), ACL: proto.OpenACLUnsafe})
 		n.proc.Submit(&pipeline.Request{Client: c, Session: 0x10, Xid: xid, Op: proto.OpCreate, Body: body})
-		if xid%5 == 0 {
-			c.wait(func() bool { _, ok := c.replies[xid]; return ok }, n.failed, 100*time.Millisecond)
-		}
+	}
+	// Three writes answered one by one, then the disk goes and 37 more
+	// are sent.
+	for xid := int32(1); xid <= 3; xid++ {
+		create(xid)
+		require.True(t, c.wait(func() bool { _, ok := c.replies[xid]; return ok }, n.failed, 10*time.Second), "create %d answered", xid)
+	}
+	diskGone.Store(true)
+	for xid := int32(4); xid <= 40; xid++ {
+		create(xid)
 	}
 	select {
 	case <-n.failed:
@@ -123,8 +130,7 @@ func TestPipelineFailStopOnSyncError(t *testing.T) {
 	c.mu.Lock()
 	answered := len(c.replies)
 	c.mu.Unlock()
-	require.Greater(t, answered, 1, "writes before the failure are answered")
-	require.Less(t, answered, 40, "writes after the failed sync are not answered")
+	require.Equal(t, 3, answered, "writes before the failure are answered, none after the failed sync")
 
 	n2, err := startNode(powerLossOptions(mem, 2), nil)
 	require.NoError(t, err)

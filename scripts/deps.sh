@@ -16,11 +16,13 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 
 oracle_ok() {
-    [ -f /usr/share/java/zookeeper.jar ] && [ -x /usr/lib/zookeeper/bin/cli_mt ] && command -v java >/dev/null
+    [ -f /usr/share/java/zookeeper.jar ] && [ -x /usr/lib/zookeeper/bin/cli_mt ] && command -v java >/dev/null &&
+        command -v openssl >/dev/null
 }
 if ! oracle_ok; then
     pkgs="zookeeper zookeeper-bin"
     command -v java >/dev/null || pkgs="$pkgs default-jre-headless"
+    command -v openssl >/dev/null || pkgs="$pkgs openssl" # the TLS tests make their certificates
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >/dev/null

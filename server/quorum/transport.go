@@ -436,31 +436,26 @@ func (t *Transport) serveQuorum(nc net.Conn) {
 // disconnect.
 func (t *Transport) deliverLink(l *qlink, m zab.Message, snap []byte) bool {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	l.seq++ // only readLink numbers the link's messages, in order
 	m.From, m.To, m.Link, m.Seq = l.peer, t.id, l.id, l.seq
-	t.mu.Unlock()
 	in := Inbound{Msg: m, Snapshot: snap}
 	for wait := 50 * time.Microsecond; ; {
-		t.mu.Lock()
 		if l.dead || t.closed {
-			t.mu.Unlock()
 			return false
 		}
 		if t.blocked[l.peer] {
-			t.mu.Unlock()
 			return true // an in-process partition drops it
 		}
 		select {
 		case t.inbox <- in:
-			t.mu.Unlock()
 			return true
 		default:
 		}
 		t.mu.Unlock()
 		time.Sleep(wait)
-		if wait < 5*time.Millisecond {
-			wait *= 2
-		}
+		wait = min(2*wait, 5*time.Millisecond)
+		t.mu.Lock()
 	}
 }
 

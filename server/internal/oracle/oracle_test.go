@@ -135,6 +135,8 @@ func TestEnsembleBindRetry(t *testing.T) {
 	defer func() { pickPortsHook = pickPorts }()
 
 	e := StartEnsemble(t, 3, Options{})
-	assert.Equal(t, 2, e.Attempts())
+	// The first attempt fails; a retry may also lose a freshly picked port
+	// to another process on a busy machine, so more than one retry is fine.
+	assert.GreaterOrEqual(t, e.Attempts(), 2)
 	assert.GreaterOrEqual(t, e.Leader(), 0)
 }
